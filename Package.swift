@@ -1,0 +1,88 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "pizza-outbox",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "Outbox", targets: ["Outbox"]),
+        .library(name: "OutboxPostgres", targets: ["OutboxPostgres"]),
+        .library(name: "RESP", targets: ["RESP"]),
+        .library(name: "OutboxRedis", targets: ["OutboxRedis"]),
+        .library(name: "OutboxTesting", targets: ["OutboxTesting"]),
+        .library(name: "PizzaShop", targets: ["PizzaShop"]),
+        .executable(name: "pizza", targets: ["pizza"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+    ],
+    targets: [
+        .target(
+            name: "Outbox",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
+            name: "OutboxPostgres",
+            dependencies: [
+                "Outbox",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ]
+        ),
+        .target(
+            name: "RESP",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "OutboxRedis",
+            dependencies: ["Outbox", "RESP"]
+        ),
+        .target(
+            name: "OutboxTesting",
+            dependencies: ["Outbox"]
+        ),
+        .target(
+            name: "PizzaShop",
+            dependencies: [
+                "Outbox",
+                "OutboxPostgres",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
+        .executableTarget(
+            name: "pizza",
+            dependencies: [
+                "Outbox", "OutboxPostgres", "OutboxRedis", "RESP", "PizzaShop",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .testTarget(name: "OutboxTests", dependencies: ["Outbox", "OutboxTesting"]),
+        .testTarget(name: "RESPTests", dependencies: ["RESP"]),
+        .testTarget(name: "OutboxPostgresTests", dependencies: ["OutboxPostgres", "OutboxTesting"]),
+        .testTarget(name: "OutboxRedisTests", dependencies: ["OutboxRedis", "OutboxTesting"]),
+        .testTarget(
+            name: "PizzaShopTests",
+            dependencies: [
+                "PizzaShop",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+        .testTarget(name: "EndToEndTests", dependencies: ["PizzaShop"]),
+    ]
+)

@@ -1,0 +1,72 @@
+/// What a broker promises; conformance suites and callers switch on these rather than on types.
+public struct BrokerCapabilities: OptionSet, Sendable, CustomStringConvertible {
+    public let rawValue: Int
+    public init(rawValue: Int) { self.rawValue = rawValue }
+
+    /// Messages outlive the absence of subscribers and broker restarts.
+    public static let persistent = BrokerCapabilities(rawValue: 1 << 0)
+    /// Each named group receives every message; within a group each message goes to one consumer.
+    public static let consumerGroups = BrokerCapabilities(rawValue: 1 << 1)
+    /// A message that is not acknowledged is delivered again.
+    public static let acknowledgements = BrokerCapabilities(rawValue: 1 << 2)
+
+    public var description: String {
+        var names: [String] = []
+        if contains(.persistent) { names.append("persistent") }
+        if contains(.consumerGroups) { names.append("consumerGroups") }
+        if contains(.acknowledgements) { names.append("acknowledgements") }
+        return names.isEmpty ? "[at-most-once]" : "[\(names.joined(separator: ", "))]"
+    }
+}
+
+/// A message on its way to a broker.
+public struct OutgoingMessage: Sendable, Equatable {
+    /// Idempotency key of the message (the event id).
+    public var id: String
+    /// Ordering key (the aggregate id).
+    public var key: String
+    /// The encoded envelope.
+    public var body: String
+
+    public init(id: String, key: String, body: String) {
+        self.id = id
+        self.key = key
+        self.body = body
+    }
+}
+
+/// A message as a subscriber receives it.
+public struct IncomingMessage: Sendable, Equatable {
+    /// The broker's id for this delivery (a stream entry id, or a local counter).
+    public var brokerID: String
+    /// The encoded envelope.
+    public var body: String
+    /// How many times the broker has delivered this message (1 on first delivery, when known).
+    public var deliveryCount: Int
+
+    public init(brokerID: String, body: String, deliveryCount: Int = 1) {
+        self.brokerID = brokerID
+        self.body = body
+        self.deliveryCount = deliveryCount
+    }
+}
+
+/// Sends messages to a topic.
+public protocol MessagePublisher: Sendable {
+    var capabilities: BrokerCapabilities { get }
+    /// Publishes the batch in order. Returns once the broker has accepted every message; throws
+    /// if it cannot confirm all of them, in which case the caller treats the whole batch as unsent.
+    func publish(_ messages: [OutgoingMessage], topic: String) async throws
+}
+
+/// Receives messages of a topic.
+public protocol MessageSubscriber: Sendable {
+    var capabilities: BrokerCapabilities { get }
+    /// Delivers messages to `handler` until the task is cancelled, reconnecting as needed. A handler
+    /// that returns acknowledges the message; one that throws leaves it for redelivery where the
+    /// broker supports acknowledgements.
+    func subscribe(
+        topic: String,
+        handler: @escaping @Sendable (IncomingMessage) async throws -> Void
+    ) async throws
+}

@@ -1,0 +1,97 @@
+import Foundation
+
+/// A CloudEvents 1.0 structured-mode JSON envelope; `data` is kept as parsed JSON.
+public struct Envelope: Sendable, Equatable, Codable {
+    public var specversion: String
+    public var id: String
+    public var source: String
+    public var type: String
+    public var subject: String?
+    public var time: Date
+    public var datacontenttype: String
+    public var traceparent: String?
+    public var data: JSONValue
+
+    public init(
+        id: String, source: String, type: String, subject: String?, time: Date,
+        traceparent: String? = nil, data: JSONValue
+    ) {
+        self.specversion = "1.0"
+        self.id = id
+        self.source = source
+        self.type = type
+        self.subject = subject
+        self.time = time
+        self.datacontenttype = "application/json"
+        self.traceparent = traceparent
+        self.data = data
+    }
+
+    /// Decodes an envelope from its JSON text.
+    public static func decode(_ text: String) throws -> Envelope {
+        try Envelope.decoder.decode(Envelope.self, from: Data(text.utf8))
+    }
+
+    /// Encodes `event` as an envelope without parsing its payload: the stored payload is already JSON,
+    /// so it is spliced in as `data`. This is the relay's hot path.
+    public static func encode(_ event: OutboxEvent, source: String) -> String {
+        var out = "{\"specversion\":\"1.0\",\"id\":\""
+        out += event.id.uuidString.lowercased()
+        out += "\",\"source\":"
+        appendJSONString(source, to: &out)
+        out += ",\"type\":"
+        appendJSONString(event.eventType, to: &out)
+        out += ",\"subject\":"
+        appendJSONString(event.aggregateID, to: &out)
+        out += ",\"time\":\""
+        out += RFC3339.format(event.createdAt)
+        out += "\",\"datacontenttype\":\"application/json\""
+        if let traceparent = event.headers["traceparent"] {
+            out += ",\"traceparent\":"
+            appendJSONString(traceparent, to: &out)
+        }
+        out += ",\"data\":"
+        out += event.payload
+        out += "}"
+        return out
+    }
+
+    static let decoder: JSONDecoder = {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = RFC3339.decodingStrategy
+        return decoder
+    }()
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(specversion, forKey: .specversion)
+        try container.encode(id, forKey: .id)
+        try container.encode(source, forKey: .source)
+        try container.encode(type, forKey: .type)
+        try container.encodeIfPresent(subject, forKey: .subject)
+        try container.encode(RFC3339.format(time), forKey: .time)
+        try container.encode(datacontenttype, forKey: .datacontenttype)
+        try container.encodeIfPresent(traceparent, forKey: .traceparent)
+        try container.encode(data, forKey: .data)
+    }
+}
+
+/// Appends `value` as a JSON string literal (quotes included).
+public func appendJSONString(_ value: String, to out: inout String) {
+    out.append("\"")
+    for scalar in value.unicodeScalars {
+        switch scalar {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        case "\n": out += "\\n"
+        case "\r": out += "\\r"
+        case "\t": out += "\\t"
+        case _ where scalar.value < 0x20:
+            out += "\\u00"
+            let hex = String(scalar.value, radix: 16)
+            out += hex.count == 1 ? "0" + hex : hex
+        default: out.unicodeScalars.append(scalar)
+        }
+    }
+    out.append("\"")
+}

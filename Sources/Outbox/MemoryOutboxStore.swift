@@ -1,0 +1,131 @@
+import Foundation
+import Synchronization
+
+/// An in-memory `OutboxStore` with the same claim semantics as the SQL drivers: leases, backoff,
+/// and per-aggregate ordering. For unit tests and the embedded demo.
+public final class MemoryOutboxStore: OutboxStore {
+    private struct Row {
+        var event: OutboxEvent
+        var leaseOwner: String?
+        var leaseUntil: ContinuousClock.Instant?
+    }
+
+    private struct State {
+        var rows: [Row] = []
+        var index: [UUID: Int] = [:]
+        var nextSeq: Int64 = 1
+    }
+
+    private let state = Mutex(State())
+    private let wakeUp: WakeUpSignal?
+
+    /// `wakeUp` is signalled after every enqueue, standing in for NOTIFY.
+    public init(wakeUp: WakeUpSignal? = nil) {
+        self.wakeUp = wakeUp
+    }
+
+    /// Stores events atomically (all or none), in the given order.
+    @discardableResult
+    public func enqueue(_ events: [NewOutboxEvent]) -> [OutboxEvent] {
+        let stored = state.withLock { state -> [OutboxEvent] in
+            let now = Date()
+            return events.map { new in
+                let event = OutboxEvent(
+                    id: new.id, seq: state.nextSeq, aggregateType: new.aggregateType,
+                    aggregateID: new.aggregateID, eventType: new.eventType, payload: new.payload,
+                    headers: new.headers, status: .pending, attempts: 0, lastError: nil,
+                    availableAt: now, createdAt: new.occurredAt, publishedAt: nil
+                )
+                state.nextSeq += 1
+                state.index[new.id] = state.rows.count
+                state.rows.append(Row(event: event))
+                return event
+            }
+        }
+        wakeUp?.signal()
+        return stored
+    }
+
+    public func claim(limit: Int, owner: String, leaseDuration: Duration) async throws -> ClaimedBatch {
+        let events = state.withLock { state -> [OutboxEvent] in
+            let now = Date()
+            let clock = ContinuousClock.now
+            // Aggregates with an earlier event that is not completed are blocked.
+            var blocked = Set<String>()
+            var claimed: [OutboxEvent] = []
+            for position in state.rows.indices {
+                let row = state.rows[position]
+                let event = row.event
+                guard event.status != .completed else { continue }
+                let isBlocked = blocked.contains(event.aggregateID)
+                blocked.insert(event.aggregateID)
+                guard !isBlocked, claimed.count < limit, event.status == .pending,
+                      event.availableAt <= now
+                else { continue }
+                if let until = row.leaseUntil, until > clock { continue }
+                state.rows[position].leaseOwner = owner
+                state.rows[position].leaseUntil = clock.advanced(by: leaseDuration)
+                claimed.append(event)
+            }
+            return claimed
+        }
+        return ClaimedBatch(owner: owner, events: events)
+    }
+
+    public func complete(_ outcomes: [DeliveryOutcome], owner: String) async throws {
+        state.withLock { state in
+            let now = Date()
+            for outcome in outcomes {
+                guard let position = state.index[outcome.id],
+                      state.rows[position].leaseOwner == owner,
+                      state.rows[position].event.status == .pending
+                else { continue }
+                state.rows[position].leaseOwner = nil
+                state.rows[position].leaseUntil = nil
+                switch outcome {
+                case .published:
+                    state.rows[position].event.status = .completed
+                    state.rows[position].event.publishedAt = now
+                case .failed(_, let error, let retryAt):
+                    state.rows[position].event.attempts += 1
+                    state.rows[position].event.lastError = error
+                    if let retryAt {
+                        state.rows[position].event.availableAt = retryAt
+                    } else {
+                        state.rows[position].event.status = .failed
+                    }
+                }
+            }
+        }
+    }
+
+    public func events(aggregateID: String) async throws -> [OutboxEvent] {
+        state.withLock { state in
+            state.rows.lazy.map(\.event).filter { $0.aggregateID == aggregateID }
+        }
+    }
+
+    public func stats() async throws -> OutboxStats {
+        state.withLock { state in
+            var counts: [OutboxStatus: Int] = [:]
+            var oldestPending: Date?
+            for row in state.rows {
+                counts[row.event.status, default: 0] += 1
+                if row.event.status == .pending {
+                    oldestPending = min(oldestPending ?? row.event.createdAt, row.event.createdAt)
+                }
+            }
+            return OutboxStats(
+                pending: counts[.pending] ?? 0,
+                completed: counts[.completed] ?? 0,
+                failed: counts[.failed] ?? 0,
+                oldestPendingAgeSeconds: oldestPending.map { Date().timeIntervalSince($0) }
+            )
+        }
+    }
+
+    /// Every stored event, in sequence order.
+    public func allEvents() -> [OutboxEvent] {
+        state.withLock { $0.rows.map(\.event) }
+    }
+}

@@ -1,0 +1,61 @@
+import Foundation
+
+/// A batch of events leased to one relay; other relays skip them until the lease expires.
+public struct ClaimedBatch: Sendable {
+    /// Who holds the lease; marks are only applied by the holder.
+    public var owner: String
+    public var events: [OutboxEvent]
+
+    public init(owner: String, events: [OutboxEvent]) {
+        self.owner = owner
+        self.events = events
+    }
+}
+
+/// What happened to one claimed event, reported back to the store in one transaction.
+public enum DeliveryOutcome: Sendable, Equatable {
+    /// Published: the event becomes `completed`.
+    case published(id: UUID)
+    /// Not published: retry at `retryAt`, or park as `failed` when `retryAt` is nil.
+    case failed(id: UUID, error: String, retryAt: Date?)
+
+    public var id: UUID {
+        switch self {
+        case .published(let id), .failed(let id, _, _): id
+        }
+    }
+}
+
+/// Counts per status and the age of the oldest due event.
+public struct OutboxStats: Sendable, Equatable, Codable {
+    public var pending: Int
+    public var completed: Int
+    public var failed: Int
+    public var oldestPendingAgeSeconds: Double?
+
+    public init(pending: Int, completed: Int, failed: Int, oldestPendingAgeSeconds: Double?) {
+        self.pending = pending
+        self.completed = completed
+        self.failed = failed
+        self.oldestPendingAgeSeconds = oldestPendingAgeSeconds
+    }
+}
+
+/// The outbox table as the relay sees it. Writing events happens in the application's own
+/// transaction through the driver's `enqueue(_:on:)`, which is not part of this protocol because
+/// its connection type is the driver's.
+public protocol OutboxStore: Sendable {
+    /// Leases up to `limit` due events, oldest first, skipping events leased by others and any event
+    /// whose predecessor for the same aggregate is not yet completed.
+    func claim(limit: Int, owner: String, leaseDuration: Duration) async throws -> ClaimedBatch
+
+    /// Applies the outcomes of a claimed batch in one transaction: a failure adds one attempt and keeps
+    /// its error text. Outcomes for events whose lease passed to another owner are ignored.
+    func complete(_ outcomes: [DeliveryOutcome], owner: String) async throws
+
+    /// The stored events of one aggregate, in sequence order.
+    func events(aggregateID: String) async throws -> [OutboxEvent]
+
+    /// Counts per status.
+    func stats() async throws -> OutboxStats
+}

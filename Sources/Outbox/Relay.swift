@@ -1,0 +1,216 @@
+import Foundation
+import Logging
+import Metrics
+import ServiceLifecycle
+
+/// The step run on each claimed event before it is published (the pizza shop's payment and
+/// delivery); throwing schedules a retry.
+public typealias ProcessingStep = @Sendable (OutboxEvent) async throws -> Void
+
+/// The background job: claims due events, runs the processing step concurrently across the batch,
+/// publishes the survivors pipelined, and reports every outcome back to the store.
+///
+/// A crash between publish and mark leaves the events pending under an expiring lease, so they are
+/// published again: delivery is at-least-once and consumers de-duplicate by event id.
+public final class Relay: Service, Sendable {
+    private let store: any OutboxStore
+    private let publisher: any MessagePublisher
+    private let wakeUp: WakeUpSignal?
+    private let configuration: RelayConfiguration
+    private let process: ProcessingStep
+    private let logger: Logger
+    private let metrics: RelayMetrics
+
+    public init(
+        store: any OutboxStore,
+        publisher: any MessagePublisher,
+        wakeUp: WakeUpSignal? = nil,
+        configuration: RelayConfiguration,
+        logger: Logger,
+        process: @escaping ProcessingStep = { _ in }
+    ) {
+        self.store = store
+        self.publisher = publisher
+        self.wakeUp = wakeUp
+        self.configuration = configuration
+        self.process = process
+        self.logger = logger
+        self.metrics = RelayMetrics()
+    }
+
+    /// Runs batches until graceful shutdown; the batch in flight is finished first.
+    public func run() async throws {
+        logger.info("relay started", metadata: [
+            "outbox.relay.owner": "\(configuration.owner)",
+            "outbox.topic": "\(configuration.topic)",
+            "outbox.batch_size": "\(configuration.batchSize)",
+        ])
+        var outageAttempts = 0
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do {
+                let handled = try await runBatch()
+                if outageAttempts > 0 {
+                    logger.info("relay recovered", metadata: ["outbox.outage.attempts": "\(outageAttempts)"])
+                    outageAttempts = 0
+                }
+                // A full batch means more is probably due: claim again at once.
+                if handled < configuration.batchSize {
+                    await idle(for: configuration.pollInterval)
+                }
+            } catch {
+                outageAttempts += 1
+                let delay = configuration.outageBackoff.delay(afterAttempt: outageAttempts)
+                // One line per backoff step: an outage does not flood the log.
+                logger.warning("relay batch failed, backing off", metadata: [
+                    "outbox.outage.attempts": "\(outageAttempts)",
+                    "outbox.backoff.seconds": "\(String(format: "%.2f", delay.seconds))",
+                    "error": "\(String(reflecting: error))",
+                ])
+                await sleepUnlessShuttingDown(delay)
+            }
+        }
+        logger.info("relay stopped", metadata: ["outbox.relay.owner": "\(configuration.owner)"])
+    }
+
+    /// Claims, processes, publishes and marks one batch; returns how many events it handled.
+    @discardableResult
+    public func runBatch() async throws -> Int {
+        let started = ContinuousClock.now
+        let batch = try await store.claim(
+            limit: configuration.batchSize,
+            owner: configuration.owner,
+            leaseDuration: configuration.leaseDuration
+        )
+        guard !batch.events.isEmpty else { return 0 }
+
+        let stepErrors = await runProcessingStep(batch.events)
+        let ready = batch.events.filter { stepErrors[$0.id] == nil }
+        let messages = ready.map {
+            OutgoingMessage(
+                id: $0.id.uuidString.lowercased(),
+                key: $0.aggregateID,
+                body: Envelope.encode($0, source: configuration.source)
+            )
+        }
+        var publishError: (any Error)?
+        if !messages.isEmpty {
+            do {
+                try await publisher.publish(messages, topic: configuration.topic)
+            } catch {
+                publishError = error
+            }
+        }
+
+        let now = Date()
+        var outcomes: [DeliveryOutcome] = []
+        outcomes.reserveCapacity(batch.events.count)
+        for event in batch.events {
+            if let message = stepErrors[event.id] ?? publishError.map({ "publish: \($0)" }) {
+                outcomes.append(failure(of: event, message: message, now: now))
+            } else {
+                outcomes.append(.published(id: event.id))
+            }
+        }
+        try await store.complete(outcomes, owner: batch.owner)
+        record(outcomes, batchSize: batch.events.count, since: started)
+
+        if let publishError, ready.count == batch.events.count {
+            // Nothing went out: surface it so the loop backs off instead of spinning.
+            throw publishError
+        }
+        return batch.events.count
+    }
+
+    private func runProcessingStep(_ events: [OutboxEvent]) async -> [UUID: String] {
+        await withTaskGroup(of: (UUID, String?).self) { group in
+            for event in events {
+                group.addTask { [process] in
+                    do {
+                        try await process(event)
+                        return (event.id, nil)
+                    } catch {
+                        return (event.id, "\(error)")
+                    }
+                }
+            }
+            var errors: [UUID: String] = [:]
+            for await (id, error) in group {
+                if let error { errors[id] = error }
+            }
+            return errors
+        }
+    }
+
+    private func failure(of event: OutboxEvent, message: String, now: Date) -> DeliveryOutcome {
+        let attempts = event.attempts + 1
+        var metadata: Logger.Metadata = [
+            "outbox.event.id": "\(event.id.uuidString.lowercased())",
+            "outbox.aggregate.id": "\(event.aggregateID)",
+            "outbox.event.attempts": "\(attempts)",
+            "error": "\(message)",
+        ]
+        if configuration.retryPolicy.isExhausted(afterAttempts: attempts) {
+            logger.error("event failed permanently", metadata: metadata)
+            return .failed(id: event.id, error: message, retryAt: nil)
+        }
+        let delay = configuration.retryPolicy.delay(afterAttempt: attempts)
+        metadata["outbox.backoff.seconds"] = "\(String(format: "%.2f", delay.seconds))"
+        logger.info("event will be retried", metadata: metadata)
+        return .failed(id: event.id, error: message, retryAt: now.addingTimeInterval(delay.seconds))
+    }
+
+    private func record(_ outcomes: [DeliveryOutcome], batchSize: Int, since started: ContinuousClock.Instant) {
+        var published = 0
+        var retried = 0
+        var parked = 0
+        for outcome in outcomes {
+            switch outcome {
+            case .published: published += 1
+            case .failed(_, _, .some): retried += 1
+            case .failed(_, _, .none): parked += 1
+            }
+        }
+        metrics.published.increment(by: published)
+        metrics.retried.increment(by: retried)
+        metrics.failed.increment(by: parked)
+        metrics.batchSize.record(batchSize)
+        metrics.batchDuration.recordNanoseconds((ContinuousClock.now - started).nanoseconds)
+        logger.debug("batch done", metadata: [
+            "outbox.batch.size": "\(batchSize)",
+            "outbox.batch.published": "\(published)",
+            "outbox.batch.retried": "\(retried)",
+            "outbox.batch.failed": "\(parked)",
+        ])
+    }
+
+    private func idle(for interval: Duration) async {
+        if let wakeUp {
+            _ = await cancelWhenGracefulShutdown {
+                await wakeUp.wait(timeout: interval)
+            }
+        } else {
+            await sleepUnlessShuttingDown(interval)
+        }
+    }
+
+    private func sleepUnlessShuttingDown(_ delay: Duration) async {
+        _ = try? await cancelWhenGracefulShutdown {
+            try await Task.sleep(for: delay)
+        }
+    }
+}
+
+struct RelayMetrics: Sendable {
+    let published = Counter(label: "outbox_events_published_total")
+    let retried = Counter(label: "outbox_events_retried_total")
+    let failed = Counter(label: "outbox_events_failed_total")
+    let batchSize = Recorder(label: "outbox_batch_size", aggregate: true)
+    let batchDuration = Timer(label: "outbox_batch_duration_seconds")
+}
+
+extension Duration {
+    var nanoseconds: Int64 {
+        let parts = components
+        return parts.seconds * 1_000_000_000 + parts.attoseconds / 1_000_000_000
+    }
+}

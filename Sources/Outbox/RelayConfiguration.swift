@@ -1,0 +1,49 @@
+import Foundation
+
+/// How a `Relay` claims, processes and publishes.
+public struct RelayConfiguration: Sendable {
+    /// Topic (Redis channel or stream) the envelopes go to.
+    public var topic: String
+    /// CloudEvents `source` of the envelopes.
+    public var source: String
+    /// Most events claimed per batch.
+    public var batchSize: Int
+    /// Longest wait between two claims when no wake-up arrives (wake-ups can be lost).
+    public var pollInterval: Duration
+    /// How long a claim keeps other relays away; must exceed the time a batch takes.
+    public var leaseDuration: Duration
+    /// Backoff and attempt cap for failed events.
+    public var retryPolicy: RetryPolicy
+    /// Backoff for the relay itself when the store or broker is unreachable.
+    public var outageBackoff: RetryPolicy
+    /// Identity of this relay in leases and logs.
+    public var owner: String
+
+    public init(
+        topic: String,
+        source: String,
+        batchSize: Int = 500,
+        pollInterval: Duration = .seconds(1),
+        leaseDuration: Duration = .seconds(60),
+        retryPolicy: RetryPolicy = RetryPolicy(),
+        outageBackoff: RetryPolicy = RetryPolicy(initialDelay: .milliseconds(100), maxDelay: .seconds(10), maxAttempts: .max),
+        owner: String = RelayConfiguration.defaultOwner()
+    ) {
+        precondition(batchSize > 0, "batchSize must be positive")
+        self.topic = topic
+        self.source = source
+        self.batchSize = batchSize
+        self.pollInterval = pollInterval
+        self.leaseDuration = leaseDuration
+        self.retryPolicy = retryPolicy
+        self.outageBackoff = outageBackoff
+        self.owner = owner
+    }
+
+    /// `host:pid:random`, unique per process start.
+    public static func defaultOwner() -> String {
+        let host = ProcessInfo.processInfo.hostName
+        let pid = ProcessInfo.processInfo.processIdentifier
+        return "\(host):\(pid):\(UInt32.random(in: 0...UInt32.max))"
+    }
+}

@@ -1,0 +1,73 @@
+import Logging
+import PostgresNIO
+
+/// One numbered schema step of a component (`outbox`, `pizza`, …).
+public struct PostgresMigration: Sendable {
+    public var component: String
+    public var version: Int
+    public var name: String
+    /// Statements run in order, in the migration's transaction. Built only from audited identifiers.
+    public var statements: [String]
+
+    public init(component: String, version: Int, name: String, statements: [String]) {
+        self.component = component
+        self.version = version
+        self.name = name
+        self.statements = statements
+    }
+}
+
+/// Applies migrations once each, recorded in `schema_migrations`, under an advisory lock so that
+/// several processes starting together do not race.
+public struct PostgresMigrator: Sendable {
+    /// Arbitrary constant key of the advisory lock that serialises migrators.
+    static let lockKey: Int64 = 0x70_697a_7a61_6d69
+
+    public let migrations: [PostgresMigration]
+
+    public init(_ migrations: [PostgresMigration]) {
+        self.migrations = migrations
+    }
+
+    /// Applies what is missing; returns the names of the migrations it applied.
+    @discardableResult
+    public func migrate(client: PostgresClient, logger: Logger) async throws -> [String] {
+        do {
+            return try await client.withTransaction(logger: logger) { connection in
+                // -- serialise concurrent migrators until this transaction ends
+                try await connection.query("SELECT pg_advisory_xact_lock(\(Self.lockKey))", logger: logger)
+                // -- the ledger of applied migrations
+                try await connection.query("""
+                    CREATE TABLE IF NOT EXISTS schema_migrations (
+                        component text NOT NULL,
+                        version integer NOT NULL,
+                        name text NOT NULL,
+                        applied_at timestamptz NOT NULL DEFAULT now(),
+                        PRIMARY KEY (component, version)
+                    )
+                    """, logger: logger)
+                var applied = Set<String>()
+                // -- what is already there
+                let rows = try await connection.query("SELECT component, version FROM schema_migrations", logger: logger)
+                for try await (component, version) in rows.decode((String, Int).self) {
+                    applied.insert("\(component)/\(version)")
+                }
+                var done: [String] = []
+                for migration in migrations where !applied.contains("\(migration.component)/\(migration.version)") {
+                    for statement in migration.statements {
+                        try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                    }
+                    // -- record it in the same transaction as its DDL
+                    try await connection.query("""
+                        INSERT INTO schema_migrations (component, version, name)
+                        VALUES (\(migration.component), \(migration.version), \(migration.name))
+                        """, logger: logger)
+                    done.append("\(migration.component)/\(String(format: "%04d", migration.version))_\(migration.name)")
+                }
+                return done
+            }
+        } catch {
+            throw OutboxPostgresError(code: .migrationFailed, message: "schema migration failed", underlying: error)
+        }
+    }
+}

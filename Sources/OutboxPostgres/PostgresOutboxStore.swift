@@ -1,0 +1,195 @@
+import Foundation
+import Logging
+import Outbox
+import PostgresNIO
+
+/// The outbox on PostgreSQL. Applications write events with `enqueue(_:on:)` inside their own
+/// transaction; relays claim them with `FOR UPDATE SKIP LOCKED` and a lease.
+public struct PostgresOutboxStore: OutboxStore {
+    public let client: PostgresClient
+    /// The outbox table (default `pizza_order_outbox`).
+    public let table: SQLIdentifier
+    /// The NOTIFY channel relays LISTEN on (`<table>_wakeup`).
+    public let channel: SQLIdentifier
+    let logger: Logger
+
+    public init(client: PostgresClient, table: String = "pizza_order_outbox", logger: Logger) throws(OutboxPostgresError) {
+        self.client = client
+        self.table = try SQLIdentifier(table)
+        self.channel = try self.table.suffixed("_wakeup")
+        self.logger = logger
+    }
+
+    /// Writes events in the caller's transaction and schedules a NOTIFY that fires on commit.
+    public func enqueue(_ events: [NewOutboxEvent], on connection: PostgresConnection, logger: Logger) async throws {
+        guard !events.isEmpty else { return }
+        var ids: [UUID] = [], types: [String] = [], aggregates: [String] = [], eventTypes: [String] = []
+        var payloads: [String] = [], headers: [String] = [], times: [Date] = []
+        for event in events {
+            ids.append(event.id)
+            types.append(event.aggregateType)
+            aggregates.append(event.aggregateID)
+            eventTypes.append(event.eventType)
+            payloads.append(event.payload)
+            headers.append(Self.encodeHeaders(event.headers))
+            times.append(event.occurredAt)
+        }
+        // -- one insert for the whole list; seq follows list order
+        try await connection.query("""
+            INSERT INTO \(unescaped: table.name)
+                (id, aggregate_type, aggregate_id, event_type, payload, headers, created_at)
+            SELECT id, aggregate_type, aggregate_id, event_type, payload::jsonb, headers::jsonb, created_at
+            FROM unnest(\(ids)::uuid[], \(types)::text[], \(aggregates)::text[], \(eventTypes)::text[],
+                        \(payloads)::text[], \(headers)::text[], \(times)::timestamptz[])
+                WITH ORDINALITY AS e(id, aggregate_type, aggregate_id, event_type, payload, headers, created_at, n)
+            ORDER BY n
+            """, logger: logger)
+        // -- wake relays when (and only if) the transaction commits
+        try await connection.query("SELECT pg_notify(\(channel.name), '')", logger: logger)
+    }
+
+    /// Writes one event in the caller's transaction.
+    public func enqueue(_ event: NewOutboxEvent, on connection: PostgresConnection, logger: Logger) async throws {
+        try await enqueue([event], on: connection, logger: logger)
+    }
+
+    public func claim(limit: Int, owner: String, leaseDuration: Duration) async throws -> ClaimedBatch {
+        let leaseMilliseconds = Int64(leaseDuration.components.seconds * 1000 + leaseDuration.components.attoseconds / 1_000_000_000_000_000)
+        let rows = try await client.query("""
+            WITH due AS (
+                -- 1. due, unleased events, oldest first; rows another relay is claiming right now are skipped
+                SELECT o.id FROM \(unescaped: table.name) o
+                WHERE o.status = 'pending'
+                  AND o.available_at <= now()
+                  AND (o.locked_until IS NULL OR o.locked_until < now())
+                  -- 2. never overtake an unfinished earlier event of the same aggregate
+                  AND NOT EXISTS (
+                      SELECT 1 FROM \(unescaped: table.name) p
+                      WHERE p.aggregate_id = o.aggregate_id AND p.seq < o.seq AND p.status <> 'completed')
+                ORDER BY o.seq
+                LIMIT \(limit)
+                FOR UPDATE SKIP LOCKED
+            )
+            -- 3. lease them to this relay; the lease expires if it crashes
+            UPDATE \(unescaped: table.name) t
+            SET locked_by = \(owner), locked_until = now() + \(leaseMilliseconds) * interval '1 millisecond'
+            FROM due WHERE t.id = due.id
+            RETURNING \(unescaped: Self.columns("t"))
+            """, logger: logger)
+        var events = try await Self.decodeEvents(rows)
+        events.sort { $0.seq < $1.seq }
+        return ClaimedBatch(owner: owner, events: events)
+    }
+
+    public func complete(_ outcomes: [DeliveryOutcome], owner: String) async throws {
+        guard !outcomes.isEmpty else { return }
+        var published: [UUID] = []
+        var retryIDs: [UUID] = [], retryErrors: [String] = [], retryAt: [Date] = []
+        var parkedIDs: [UUID] = [], parkedErrors: [String] = []
+        for outcome in outcomes {
+            switch outcome {
+            case .published(let id):
+                published.append(id)
+            case .failed(let id, let error, let at?):
+                retryIDs.append(id); retryErrors.append(error); retryAt.append(at)
+            case .failed(let id, let error, nil):
+                parkedIDs.append(id); parkedErrors.append(error)
+            }
+        }
+        try await client.withTransaction(logger: logger) { connection in
+            if !published.isEmpty {
+                // -- published: completed, where this relay still holds the lease
+                try await connection.query("""
+                    UPDATE \(unescaped: table.name)
+                    SET status = 'completed', published_at = now(), locked_by = NULL, locked_until = NULL
+                    WHERE id = ANY(\(published)) AND locked_by = \(owner) AND status = 'pending'
+                    """, logger: logger)
+            }
+            if !retryIDs.isEmpty {
+                // -- failed with attempts left: count it, keep the error, back off
+                try await connection.query("""
+                    UPDATE \(unescaped: table.name) t
+                    SET attempts = t.attempts + 1, last_error = f.error, available_at = f.retry_at,
+                        locked_by = NULL, locked_until = NULL
+                    FROM unnest(\(retryIDs)::uuid[], \(retryErrors)::text[], \(retryAt)::timestamptz[]) AS f(id, error, retry_at)
+                    WHERE t.id = f.id AND t.locked_by = \(owner) AND t.status = 'pending'
+                    """, logger: logger)
+            }
+            if !parkedIDs.isEmpty {
+                // -- out of attempts: park as failed with its error
+                try await connection.query("""
+                    UPDATE \(unescaped: table.name) t
+                    SET attempts = t.attempts + 1, last_error = f.error, status = 'failed',
+                        locked_by = NULL, locked_until = NULL
+                    FROM unnest(\(parkedIDs)::uuid[], \(parkedErrors)::text[]) AS f(id, error)
+                    WHERE t.id = f.id AND t.locked_by = \(owner) AND t.status = 'pending'
+                    """, logger: logger)
+            }
+        }
+    }
+
+    public func events(aggregateID: String) async throws -> [OutboxEvent] {
+        // -- every event of one aggregate, in commit order
+        let rows = try await client.query("""
+            SELECT \(unescaped: Self.columns("o")) FROM \(unescaped: table.name) o
+            WHERE o.aggregate_id = \(aggregateID) ORDER BY o.seq
+            """, logger: logger)
+        return try await Self.decodeEvents(rows)
+    }
+
+    public func stats() async throws -> OutboxStats {
+        // -- counts per status and the age of the oldest pending event
+        let rows = try await client.query("""
+            SELECT count(*) FILTER (WHERE status = 'pending'),
+                   count(*) FILTER (WHERE status = 'completed'),
+                   count(*) FILTER (WHERE status = 'failed'),
+                   extract(epoch FROM now() - min(created_at) FILTER (WHERE status = 'pending'))::float8
+            FROM \(unescaped: table.name)
+            """, logger: logger)
+        for try await (pending, completed, failed, age) in rows.decode((Int, Int, Int, Double?).self) {
+            return OutboxStats(pending: pending, completed: completed, failed: failed, oldestPendingAgeSeconds: age)
+        }
+        return OutboxStats(pending: 0, completed: 0, failed: 0, oldestPendingAgeSeconds: nil)
+    }
+
+    /// Runs one `SELECT 1`: whether the database answers.
+    public func ping() async throws {
+        try await client.query("SELECT 1", logger: logger)
+    }
+
+    static func columns(_ alias: String) -> String {
+        ["id", "seq", "aggregate_type", "aggregate_id", "event_type", "payload::text", "headers::text",
+         "status", "attempts", "last_error", "available_at", "created_at", "published_at"]
+            .map { "\(alias).\($0)" }.joined(separator: ", ")
+    }
+
+    static func decodeEvents(_ rows: PostgresRowSequence) async throws -> [OutboxEvent] {
+        var events: [OutboxEvent] = []
+        for try await row in rows.decode(
+            (UUID, Int64, String, String, String, String, String, String, Int, String?, Date, Date, Date?).self
+        ) {
+            events.append(OutboxEvent(
+                id: row.0, seq: row.1, aggregateType: row.2, aggregateID: row.3, eventType: row.4,
+                payload: row.5, headers: decodeHeaders(row.6), status: OutboxStatus(rawValue: row.7) ?? .pending,
+                attempts: row.8, lastError: row.9, availableAt: row.10, createdAt: row.11, publishedAt: row.12
+            ))
+        }
+        return events
+    }
+
+    static func encodeHeaders(_ headers: [String: String]) -> String {
+        guard !headers.isEmpty else { return "{}" }
+        var out = "{"
+        for (index, (key, value)) in headers.sorted(by: { $0.key < $1.key }).enumerated() {
+            if index > 0 { out += "," }
+            appendJSONString(key, to: &out)
+            out += ":"
+            appendJSONString(value, to: &out)
+        }
+        return out + "}"
+    }
+
+    static func decodeHeaders(_ text: String) -> [String: String] {
+        (try? JSONDecoder().decode([String: String].self, from: Data(text.utf8))) ?? [:]
+    }
+}

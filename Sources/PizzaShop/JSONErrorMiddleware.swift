@@ -1,0 +1,54 @@
+import Foundation
+import Hummingbird
+import Logging
+
+/// Turns every error into the JSON error shape; a database or other internal error becomes a
+/// generic 500 body and is logged with its detail, never shown.
+public struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    public init() {}
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as PizzaShopError {
+            if error.status.code >= 500 {
+                context.logger.error("request failed", metadata: ["error": "\(error)"])
+            }
+            return Self.response(status: error.status, code: error.code.rawValue, message: error.message, field: error.field)
+        } catch let error as HTTPResponseError {
+            let status = error.status
+            let code: PizzaShopError.Code = switch status {
+            case .notFound: .notFound
+            case .methodNotAllowed: .methodNotAllowed
+            case .contentTooLarge: .bodyTooLarge
+            case .unsupportedMediaType: .unsupportedMediaType
+            default: status.code >= 500 ? .internalError : .badRequest
+            }
+            let message = (error as? HTTPError)?.body ?? status.reasonPhrase
+            return Self.response(status: status, code: code.rawValue, message: message, field: nil)
+        } catch {
+            context.logger.error("request failed", metadata: ["error": "\(String(reflecting: error))"])
+            return Self.response(status: .internalServerError, code: PizzaShopError.Code.internalError.rawValue, message: "internal error", field: nil)
+        }
+    }
+
+    static func response(status: HTTPResponse.Status, code: String, message: String, field: String?) -> Response {
+        let body = ErrorBody(error: .init(code: code, message: message, field: field))
+        let data = (try? PizzaJSON.encoder().encode(body)) ?? Data(#"{"error":{"code":"internal_error","message":"internal error"}}"#.utf8)
+        return Response(
+            status: status,
+            headers: [.contentType: "application/json; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(bytes: data))
+        )
+    }
+}
+
+/// A JSON response with the shop's encoder.
+func jsonResponse(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
+    let data = try PizzaJSON.encoder().encode(value)
+    return Response(
+        status: status,
+        headers: [.contentType: "application/json; charset=utf-8"],
+        body: .init(byteBuffer: ByteBuffer(bytes: data))
+    )
+}

@@ -1,0 +1,85 @@
+import Logging
+import NIOCore
+import NIOPosix
+
+/// A command connection that reconnects on demand: a call after a lost connection opens a new one,
+/// waiting out an exponential backoff after failed attempts so an outage is not hammered.
+public actor RedisClient {
+    public nonisolated let configuration: RedisConfiguration
+    private let eventLoopGroup: any EventLoopGroup
+    private let logger: Logger
+    private var connection: RedisConnection?
+    private var failedAttempts = 0
+    private var nextAttempt: ContinuousClock.Instant?
+
+    public init(
+        configuration: RedisConfiguration,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        logger: Logger
+    ) {
+        self.configuration = configuration
+        self.eventLoopGroup = eventLoopGroup
+        self.logger = logger
+    }
+
+    /// Sends one command; an error reply throws `RedisError.server`.
+    @discardableResult
+    public func send(_ command: [String]) async throws -> RESPValue {
+        try await pipeline([command])[0].throwingServerError()
+    }
+
+    /// Sends commands pipelined on the current connection, reconnecting first if it was lost.
+    /// A transport failure drops the connection and is rethrown: the replies are unknown.
+    public func pipeline(_ commands: [[String]]) async throws -> [RESPValue] {
+        let connection = try await activeConnection()
+        do {
+            return try await connection.pipeline(commands)
+        } catch {
+            if self.connection === connection { self.connection = nil }
+            await connection.close()
+            throw error
+        }
+    }
+
+    /// Closes the current connection, if any.
+    public func close() async {
+        await connection?.close()
+        connection = nil
+    }
+
+    private func activeConnection() async throws -> RedisConnection {
+        if let connection, connection.isActive { return connection }
+        connection = nil
+        if let nextAttempt { try await Task.sleep(until: nextAttempt) }
+        do {
+            let fresh = try await RedisConnection.connect(
+                configuration: configuration, eventLoopGroup: eventLoopGroup, logger: logger
+            )
+            if failedAttempts > 0 {
+                logger.info("redis reconnected", metadata: ["redis.attempts": "\(failedAttempts)"])
+            }
+            failedAttempts = 0
+            nextAttempt = nil
+            connection = fresh
+            return fresh
+        } catch {
+            failedAttempts += 1
+            let delay = Self.backoff(attempt: failedAttempts, configuration.reconnectBackoff)
+            nextAttempt = .now + delay
+            throw error
+        }
+    }
+
+    /// `initial * 2^(attempt-1)`, capped at `max`.
+    static func backoff(attempt: Int, _ bounds: (initial: Duration, max: Duration)) -> Duration {
+        let seconds = bounds.initial.seconds * Double(1 << min(attempt - 1, 20))
+        return .seconds(min(seconds, bounds.max.seconds))
+    }
+}
+
+extension Duration {
+    var seconds: Double {
+        let parts = components
+        return Double(parts.seconds) + Double(parts.attoseconds) / 1e18
+    }
+}

@@ -1,0 +1,83 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Outbox
+import OutboxPostgres
+import RESP
+
+/// Reads a flag, falling back to an environment variable (12-factor style).
+func flagOrEnvironment(_ value: String?, _ variable: String) -> String? {
+    if let value, !value.isEmpty { return value }
+    if let value = ProcessInfo.processInfo.environment[variable], !value.isEmpty { return value }
+    return nil
+}
+
+struct DatabaseOptions: ParsableArguments {
+    @Option(name: .customLong("database-url"), help: "postgres://user:password@host:port/db (env DATABASE_URL).")
+    var databaseURL: String?
+
+    @Option(help: "Largest number of pooled database connections.")
+    var databaseConnections: Int = 20
+
+    /// The validated URL; the error names the flag and never echoes the password.
+    func url() throws -> PostgresURL {
+        guard let text = flagOrEnvironment(databaseURL, "DATABASE_URL") else {
+            throw ValidationError("--database-url (or DATABASE_URL) is required")
+        }
+        do {
+            return try PostgresURL(text)
+        } catch {
+            throw ValidationError("--database-url: \(error.message)")
+        }
+    }
+
+    func validate() throws {
+        guard databaseConnections >= 1 else { throw ValidationError("--database-connections must be at least 1") }
+    }
+}
+
+struct RedisOptions: ParsableArguments {
+    @Option(name: .customLong("redis-url"), help: "redis://[:password@]host[:port][/db] (env REDIS_URL, default redis://localhost:6379).")
+    var redisURL: String?
+
+    func configuration() throws -> RedisConfiguration {
+        let text = flagOrEnvironment(redisURL, "REDIS_URL") ?? "redis://localhost:6379"
+        do {
+            return try RedisConfiguration(url: text)
+        } catch {
+            throw ValidationError("--redis-url: \(error)")
+        }
+    }
+}
+
+/// The broker kinds a process can use across processes.
+enum BrokerKind: String, ExpressibleByArgument, CaseIterable {
+    case redisPubSub = "redis-pubsub"
+}
+
+struct LoggingOptions: ParsableArguments {
+    @Option(help: "trace, debug, info, notice, warning, error or critical (env LOG_LEVEL).")
+    var logLevel: String?
+
+    func validate() throws {
+        if let logLevel, Logger.Level(rawValue: logLevel) == nil {
+            throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
+        }
+    }
+
+    /// Bootstraps swift-log once and returns the process's root logger.
+    func bootstrap(label: String) -> Logger {
+        let level = flagOrEnvironment(logLevel, "LOG_LEVEL").flatMap(Logger.Level.init(rawValue:)) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        return Logger(label: label)
+    }
+}
+
+/// Parses seconds given as a decimal number into a Duration.
+func seconds(_ value: Double) -> Duration {
+    .milliseconds(Int64((value * 1000).rounded()))
+}

@@ -1,0 +1,45 @@
+import ArgumentParser
+import Hummingbird
+import PizzaShop
+
+struct ProducerAPICommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "producer-api",
+        abstract: "Accept orders: POST /pizza stores the order and its event in one transaction."
+    )
+
+    @Option(help: "Address to listen on.") var hostname = "0.0.0.0"
+    @Option(help: "Port to listen on (env PORT).") var port: Int?
+    @Flag(help: "Do not apply pending migrations at start.") var noMigrate = false
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var logging: LoggingOptions
+
+    func validate() throws {
+        if let port, !(0...65535).contains(port) { throw ValidationError("--port must be within 0...65535") }
+    }
+
+    func run() async throws {
+        let logger = logging.bootstrap(label: "pizza.producer-api")
+        let port = try resolvedPort(port, default: 8080)
+        let setup = try PostgresSetup(url: try database.url(), connections: database.databaseConnections, logger: logger)
+        var app = Application(
+            router: ProducerAPI(repository: setup.repository).router(),
+            configuration: .init(address: .hostname(hostname, port: port), serverName: "pizza-producer-api"),
+            logger: logger
+        )
+        if !noMigrate {
+            app.beforeServerStarts {
+                try await retryUntilDone("migration", logger: logger) { try await setup.migrate(logger: logger) }
+            }
+        }
+        try await runServices([setup.client, app], logger: logger)
+    }
+}
+
+/// `--port`, else `PORT`, else the default; a bad `PORT` names the variable.
+func resolvedPort(_ flag: Int?, default fallback: Int) throws -> Int {
+    if let flag { return flag }
+    guard let text = flagOrEnvironment(nil, "PORT") else { return fallback }
+    guard let port = Int(text), (0...65535).contains(port) else { throw ValidationError("PORT must be within 0...65535") }
+    return port
+}

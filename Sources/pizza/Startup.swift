@@ -1,0 +1,72 @@
+import Logging
+import Outbox
+import OutboxPostgres
+import PizzaShop
+import PostgresNIO
+import ServiceLifecycle
+
+/// Runs `prepare` (retrying with backoff while the database is unreachable), then the service.
+struct PreparedService: Service {
+    let name: String
+    let prepare: @Sendable () async throws -> Void
+    let service: any Service
+    let logger: Logger
+
+    func run() async throws {
+        try await retryUntilDone(name, logger: logger, prepare)
+        try await service.run()
+    }
+}
+
+/// Retries `operation` with exponential backoff, one log line per step, until it succeeds or a
+/// graceful shutdown begins.
+func retryUntilDone(_ what: String, logger: Logger, _ operation: @Sendable () async throws -> Void) async throws {
+    let backoff = RetryPolicy(initialDelay: .milliseconds(200), maxDelay: .seconds(10), maxAttempts: .max)
+    var attempt = 0
+    while true {
+        do {
+            try await operation()
+            return
+        } catch {
+            attempt += 1
+            if Task.isCancelled || Task.isShuttingDownGracefully { throw error }
+            let delay = backoff.delay(afterAttempt: attempt)
+            logger.warning("\(what) failed, retrying", metadata: [
+                "attempt": "\(attempt)", "backoff.seconds": "\(delay.seconds)", "error": "\(String(reflecting: error))",
+            ])
+            try await cancelWhenGracefulShutdown { try await Task.sleep(for: delay) }
+        }
+    }
+}
+
+/// The pooled client, the outbox store and the order repository for one database URL.
+struct PostgresSetup {
+    let client: PostgresClient
+    let outbox: PostgresOutboxStore
+    let repository: PostgresPizzaOrderRepository
+
+    init(url: PostgresURL, connections: Int, logger: Logger) throws {
+        client = PostgresClient(configuration: url.clientConfiguration(maximumConnections: connections), backgroundLogger: logger)
+        outbox = try PostgresOutboxStore(client: client, logger: logger)
+        repository = PostgresPizzaOrderRepository(client: client, outbox: outbox, logger: logger)
+    }
+
+    func migrate(logger: Logger) async throws {
+        let applied = try await PostgresMigrator(repository.migrations).migrate(client: client, logger: logger)
+        if applied.isEmpty {
+            logger.info("schema is up to date")
+        } else {
+            logger.info("schema migrated", metadata: ["migrations": "\(applied.joined(separator: ", "))"])
+        }
+    }
+}
+
+/// Runs `services` in order as one group that stops on SIGTERM/SIGINT.
+func runServices(_ services: [any Service], logger: Logger) async throws {
+    let group = ServiceGroup(configuration: .init(
+        services: services.map { .init(service: $0) },
+        gracefulShutdownSignals: [.sigterm, .sigint],
+        logger: logger
+    ))
+    try await group.run()
+}

@@ -1,0 +1,121 @@
+import Foundation
+import Logging
+import Outbox
+import Synchronization
+import Testing
+
+@Suite struct RelayTests {
+    static func event(_ aggregate: String, _ n: Int) -> NewOutboxEvent {
+        NewOutboxEvent(aggregateType: "Order", aggregateID: aggregate, eventType: "Happened", payload: #"{"n":\#(n)}"#)
+    }
+
+    static func configuration(maxAttempts: Int = 3, poll: Duration = .seconds(3600)) -> RelayConfiguration {
+        RelayConfiguration(
+            topic: "t", source: "test", batchSize: 50, pollInterval: poll,
+            retryPolicy: RetryPolicy(initialDelay: .milliseconds(1), maxDelay: .milliseconds(1), jitter: 0, maxAttempts: maxAttempts),
+            outageBackoff: RetryPolicy(initialDelay: .milliseconds(1), maxDelay: .milliseconds(5), maxAttempts: .max),
+            owner: "relay-test"
+        )
+    }
+
+    @Test func publishesEnvelopesAndCompletes() async throws {
+        let store = MemoryOutboxStore()
+        let publisher = RecordingPublisher()
+        let events = (0..<10).map { Self.event("o\($0)", $0) }
+        store.enqueue(events)
+        let relay = Relay(store: store, publisher: publisher, configuration: Self.configuration(), logger: Logger(label: "test"))
+        #expect(try await relay.runBatch() == 10)
+        #expect(publisher.messages.map(\.id) == events.map { $0.id.uuidString.lowercased() })
+        let envelope = try Envelope.decode(try #require(publisher.messages.first).body)
+        #expect(envelope.type == "Happened" && envelope.subject == "o0" && envelope.data["n"]?.numberValue == 0)
+        #expect(store.allEvents().allSatisfy { $0.status == .completed && $0.publishedAt != nil })
+        #expect(try await relay.runBatch() == 0)
+    }
+
+    @Test func failingStepRetriesThenParksWhileOthersFlow() async throws {
+        let store = MemoryOutboxStore()
+        let publisher = RecordingPublisher()
+        let poison = Self.event("bad", 0)
+        store.enqueue([poison, Self.event("good", 1)])
+        let relay = Relay(store: store, publisher: publisher, configuration: Self.configuration(maxAttempts: 3), logger: Logger(label: "test")) { event in
+            if event.aggregateID == "bad" { throw StepError() }
+        }
+        // Each batch retries the poison event once its (1 ms) backoff has passed.
+        var batches = 0
+        while store.allEvents().first(where: { $0.id == poison.id })?.status == .pending, batches < 1000 {
+            try await relay.runBatch()
+            batches += 1
+        }
+        let parked = try #require(store.allEvents().first { $0.id == poison.id })
+        #expect(parked.status == .failed)
+        #expect(parked.attempts == 3)
+        #expect(parked.lastError == "step failed")
+        #expect(publisher.messages.map(\.key) == ["good"])
+    }
+
+    @Test func publishFailureKeepsEventsPendingForRetry() async throws {
+        let store = MemoryOutboxStore()
+        let publisher = RecordingPublisher(failFirst: 1)
+        store.enqueue([Self.event("a", 0)])
+        let relay = Relay(store: store, publisher: publisher, configuration: Self.configuration(), logger: Logger(label: "test"))
+        await #expect(throws: RecordingPublisher.Down.self) { try await relay.runBatch() }
+        let after = try #require(store.allEvents().first)
+        #expect(after.status == .pending && after.attempts == 1)
+        #expect(after.lastError?.hasPrefix("publish:") == true)
+        while try await relay.runBatch() == 0 {}
+        #expect(publisher.messages.count == 1)
+        #expect(store.allEvents().first?.status == .completed)
+    }
+
+    @Test func eventsOfOneAggregateKeepTheirOrderAcrossRetries() async throws {
+        let store = MemoryOutboxStore()
+        let publisher = RecordingPublisher()
+        let first = Self.event("order", 1), second = Self.event("order", 2)
+        store.enqueue([first, second])
+        let failedOnce = Mutex(false)
+        let relay = Relay(store: store, publisher: publisher, configuration: Self.configuration(maxAttempts: 5), logger: Logger(label: "test")) { event in
+            let fail = failedOnce.withLock { failed in
+                defer { failed = true }
+                return !failed
+            }
+            if fail { throw StepError() }
+        }
+        while publisher.messages.count < 2 { try await relay.runBatch() }
+        #expect(publisher.messages.map(\.id) == [first, second].map { $0.id.uuidString.lowercased() })
+    }
+
+    @Test func wakeUpPublishesWithoutWaitingForThePoll() async throws {
+        let wakeUp = WakeUpSignal()
+        let store = MemoryOutboxStore(wakeUp: wakeUp)
+        let publisher = RecordingPublisher()
+        let relay = Relay(store: store, publisher: publisher, wakeUp: wakeUp, configuration: Self.configuration(poll: .seconds(3600)), logger: Logger(label: "test"))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await relay.run() }
+            store.enqueue([Self.event("a", 1)])
+            await publisher.waitForMessages(1)
+            store.enqueue([Self.event("b", 2)])
+            await publisher.waitForMessages(2)
+            group.cancelAll()
+        }
+        #expect(publisher.messages.map(\.key) == ["a", "b"])
+    }
+
+    @Test func outageBacksOffAndRecovers() async throws {
+        let store = MemoryOutboxStore()
+        let publisher = RecordingPublisher(failFirst: 4)
+        store.enqueue([Self.event("a", 1)])
+        let relay = Relay(store: store, publisher: publisher, configuration: Self.configuration(maxAttempts: 10, poll: .milliseconds(1)), logger: Logger(label: "test"))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await relay.run() }
+            await publisher.waitForMessages(1)
+            group.cancelAll()
+        }
+        #expect(publisher.calls == 5)
+        #expect(store.allEvents().first?.status == .completed)
+        #expect(store.allEvents().first?.attempts == 4)
+    }
+
+    struct StepError: Error, CustomStringConvertible {
+        var description: String { "step failed" }
+    }
+}
