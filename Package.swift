@@ -72,17 +72,23 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // Helpers shared by the test targets that need real servers.
+        .target(
+            name: "TestSupport",
+            dependencies: ["OutboxPostgres", "OutboxTesting", "PizzaShop"],
+            path: "Tests/TestSupport"
+        ),
         .testTarget(name: "OutboxTests", dependencies: ["Outbox", "OutboxTesting"]),
-        .testTarget(name: "RESPTests", dependencies: ["RESP"]),
-        .testTarget(name: "OutboxPostgresTests", dependencies: ["OutboxPostgres", "OutboxTesting"]),
+        .testTarget(name: "RESPTests", dependencies: ["RESP", "OutboxTesting"]),
+        .testTarget(name: "OutboxPostgresTests", dependencies: ["OutboxPostgres", "OutboxTesting", "TestSupport"]),
         .testTarget(name: "OutboxRedisTests", dependencies: ["OutboxRedis", "OutboxTesting"]),
         .testTarget(
             name: "PizzaShopTests",
             dependencies: [
-                "PizzaShop",
+                "PizzaShop", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
-        .testTarget(name: "EndToEndTests", dependencies: ["PizzaShop"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["PizzaShop", "TestSupport"]),
     ]
 )

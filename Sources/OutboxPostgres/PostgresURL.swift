@@ -1,7 +1,8 @@
 import Foundation
 import PostgresNIO
 
-/// A parsed `postgres://user:password@host:port/database?sslmode=disable|prefer|require` URL.
+/// A parsed `postgres://user:password@host:port/database?sslmode=disable|prefer|require&schema=name`
+/// URL; `schema` becomes the connection's `search_path`.
 public struct PostgresURL: Sendable {
     public var host: String
     public var port: Int
@@ -9,6 +10,8 @@ public struct PostgresURL: Sendable {
     public var password: String?
     public var database: String?
     public var sslMode: String
+    /// Schema every connection uses (its `search_path`), if not the default.
+    public var schema: SQLIdentifier?
 
     public init(_ url: String) throws(OutboxPostgresError) {
         guard let components = URLComponents(string: url),
@@ -32,6 +35,9 @@ public struct PostgresURL: Sendable {
         guard ["disable", "prefer", "require"].contains(sslMode) else {
             throw OutboxPostgresError(code: .invalidURL, message: "sslmode must be disable, prefer or require")
         }
+        if let schema = components.queryItems?.first(where: { $0.name == "schema" })?.value {
+            self.schema = try SQLIdentifier(schema)
+        }
     }
 
     private var tls: PostgresClient.Configuration.TLS {
@@ -49,6 +55,7 @@ public struct PostgresURL: Sendable {
         )
         configuration.options.maximumConnections = maximumConnections
         configuration.options.connectTimeout = .seconds(5)
+        if let schema { configuration.options.additionalStartupParameters = [("search_path", schema.name)] }
         return configuration
     }
 
@@ -59,8 +66,10 @@ public struct PostgresURL: Sendable {
         case "prefer": .prefer(try! .init(configuration: .makeClientConfiguration()))
         default: .disable
         }
-        return PostgresConnection.Configuration(
+        var configuration = PostgresConnection.Configuration(
             host: host, port: port, username: username, password: password, database: database, tls: connectionTLS
         )
+        if let schema { configuration.options.additionalStartupParameters = [("search_path", schema.name)] }
+        return configuration
     }
 }

@@ -1,0 +1,124 @@
+import Foundation
+import Logging
+import Outbox
+import OutboxPostgres
+import OutboxTesting
+import PostgresNIO
+import TestSupport
+import Testing
+
+@Suite(.enabled(if: TestServers.postgresEnabled))
+struct PostgresStoreTests {
+    let logger = Logger(label: "test")
+
+    @Test func migrationsApplyOnceAndAreRecorded() async throws {
+        try await TestSchema.with("migrate") { _, client in
+            let store = try PostgresOutboxStore(client: client, logger: logger)
+            let migrator = PostgresMigrator(store.migrations)
+            let first = try await migrator.migrate(client: client, logger: logger)
+            let second = try await migrator.migrate(client: client, logger: logger)
+            #expect(first == ["outbox:pizza_order_outbox/0001_create_outbox"])
+            #expect(second.isEmpty)
+            let rows = try await client.query("SELECT count(*) FROM schema_migrations", logger: logger)
+            for try await count in rows.decode(Int.self) { #expect(count == 1) }
+        }
+    }
+
+    @Test func concurrentMigratorsDoNotRace() async throws {
+        try await TestSchema.with("migrate") { _, client in
+            let store = try PostgresOutboxStore(client: client, logger: logger)
+            let applied = try await withThrowingTaskGroup(of: [String].self) { group in
+                for _ in 0..<4 {
+                    group.addTask { try await PostgresMigrator(store.migrations).migrate(client: client, logger: logger) }
+                }
+                var all: [String] = []
+                for try await names in group { all += names }
+                return all
+            }
+            #expect(applied.count == 1)
+        }
+    }
+
+    @Test func rejectsUnsafeTableNames() throws {
+        #expect(throws: OutboxPostgresError.self) { try SQLIdentifier("orders; DROP TABLE x") }
+        #expect(throws: OutboxPostgresError.self) { try SQLIdentifier("Upper") }
+        #expect(throws: OutboxPostgresError.self) { try SQLIdentifier(String(repeating: "a", count: 64)) }
+        #expect(try SQLIdentifier("pizza_order_outbox").name == "pizza_order_outbox")
+    }
+
+    @Test func enqueueIsPartOfTheCallersTransaction() async throws {
+        try await TestSchema.with("tx") { _, client in
+            let store = try PostgresOutboxStore(client: client, logger: logger)
+            try await PostgresMigrator(store.migrations).migrate(client: client, logger: logger)
+            struct Rollback: Error {}
+            await #expect {
+                try await client.withTransaction(logger: logger) { connection in
+                    try await store.enqueue(NewOutboxEvent(aggregateType: "T", aggregateID: "a", eventType: "E", payload: "{}"), on: connection, logger: logger)
+                    throw Rollback()
+                }
+            } throws: { error in
+                (error as? PostgresTransactionError)?.closureError is Rollback
+            }
+            #expect(try await store.stats().pending == 0)
+        }
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func listenerWakesOnCommit() async throws {
+        try await TestSchema.with("listen") { schema, client in
+            let store = try PostgresOutboxStore(client: client, logger: logger)
+            try await PostgresMigrator(store.migrations).migrate(client: client, logger: logger)
+            let signal = WakeUpSignal()
+            let listener = PostgresWakeUpListener(url: schema.parsed, channel: store.channel, signal: signal, logger: logger)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await listener.run() }
+                // The listener signals once when it starts listening (to catch up); consume that first.
+                await signal.wait()
+                try await client.withTransaction(logger: logger) { connection in
+                    try await store.enqueue(NewOutboxEvent(aggregateType: "T", aggregateID: "a", eventType: "E", payload: "{}"), on: connection, logger: logger)
+                }
+                await signal.wait()
+                group.cancelAll()
+            }
+        }
+    }
+
+    @Test func relayDrainsIntoABrokerAndBacksOffOnFailures() async throws {
+        try await TestSchema.with("relay") { _, client in
+            let store = try PostgresOutboxStore(client: client, logger: logger)
+            try await PostgresMigrator(store.migrations).migrate(client: client, logger: logger)
+            let events = (0..<50).map { NewOutboxEvent(aggregateType: "T", aggregateID: "agg\($0 % 5)", eventType: "E", payload: #"{"n":\#($0)}"#) }
+            try await client.withTransaction(logger: logger) { connection in
+                try await store.enqueue(events, on: connection, logger: logger)
+            }
+            let broker = MemoryBroker()
+            let relay = Relay(
+                store: store, publisher: broker,
+                configuration: RelayConfiguration(
+                    topic: "t", source: "test", batchSize: 10,
+                    retryPolicy: RetryPolicy(initialDelay: .milliseconds(1), maxDelay: .milliseconds(1), jitter: 0, maxAttempts: 2)
+                ),
+                logger: logger
+            ) { event in
+                if event.payload.contains(#""n": 7}"#) { throw StepFailure() }
+            }
+            var rounds = 0
+            while try await store.stats().pending > 0, rounds < 200 {
+                try await relay.runBatch()
+                rounds += 1
+            }
+            let stats = try await store.stats()
+            // Event 7 is parked after 2 attempts, and with it every later event of its aggregate (agg2).
+            #expect(stats.failed == 1)
+            #expect(stats.pending == 8)
+            #expect(stats.completed == 41)
+            let parked = try await store.events(aggregateID: "agg2")
+            #expect(parked.first { $0.status == .failed }?.attempts == 2)
+            #expect(parked.first { $0.status == .failed }?.lastError == "simulated")
+        }
+    }
+
+    struct StepFailure: Error, CustomStringConvertible {
+        var description: String { "simulated" }
+    }
+}

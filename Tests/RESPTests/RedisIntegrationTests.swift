@@ -1,0 +1,107 @@
+import Logging
+import OutboxTesting
+import RESP
+import Synchronization
+import Testing
+
+@Suite(.enabled(if: TestServers.redisEnabled), .serialized)
+struct RedisIntegrationTests {
+    let configuration: RedisConfiguration
+    let logger = Logger(label: "resp-test")
+
+    init() throws {
+        configuration = try RedisConfiguration(url: try TestServers.requireRedisURL())
+    }
+
+    @Test func pipelinesTenThousandCommandsInOrder() async throws {
+        let client = RedisClient(configuration: configuration, logger: logger)
+        let key = TestServers.uniqueName("resp_incr")
+        let replies = try await client.pipeline(Array(repeating: ["INCR", key], count: 10_000))
+        #expect(replies.map(\.integer) == (1...10_000).map { Int64($0) })
+        try await client.send(["DEL", key])
+        await client.close()
+    }
+
+    @Test func errorRepliesThrowWithTheServersMessage() async throws {
+        let client = RedisClient(configuration: configuration, logger: logger)
+        let key = TestServers.uniqueName("resp_text")
+        try await client.send(["SET", key, "not a number"])
+        await #expect(throws: RedisError.server("ERR value is not an integer or out of range")) {
+            try await client.send(["INCR", key])
+        }
+        // The connection stays usable after an error reply; a pipeline returns errors in place.
+        let replies = try await client.pipeline([["INCR", key], ["GET", key]])
+        #expect(replies[1].string == "not a number")
+        if case .error = replies[0] {} else { Issue.record("expected an error reply, got \(replies[0])") }
+        try await client.send(["DEL", key])
+        await client.close()
+    }
+
+    @Test func recoversAfterClientKill() async throws {
+        let client = RedisClient(configuration: configuration, logger: logger)
+        let id = try #require(try await client.send(["CLIENT", "ID"]).integer)
+        let killer = try await RedisConnection.connect(configuration: configuration, logger: logger)
+        #expect(try await killer.send(["CLIENT", "KILL", "ID", String(id)]).integer == 1)
+        await killer.close()
+        // The first command may still meet the dying connection; the client then reconnects.
+        var answered = false
+        for _ in 0..<3 where !answered {
+            answered = (try? await client.send(["PING"]))?.string == "PONG"
+        }
+        #expect(answered)
+        let newID = try #require(try await client.send(["CLIENT", "ID"]).integer)
+        #expect(newID != id)
+        await client.close()
+    }
+
+    @Test(.timeLimit(.minutes(1))) func commandTimeoutClosesTheConnection() async throws {
+        var short = configuration
+        short.commandTimeout = .milliseconds(200)
+        let connection = try await RedisConnection.connect(configuration: short, logger: logger)
+        await #expect(throws: RedisError.timeout) {
+            try await connection.send(["BLPOP", TestServers.uniqueName("resp_never"), "5"])
+        }
+        // A late reply would be matched to the wrong command, so the connection must go.
+        await connection.waitUntilClosed()
+        #expect(!connection.isActive)
+    }
+
+    @Test func authFailureIsAClearServerError() async throws {
+        var withPassword = configuration
+        withPassword.password = "wrong"
+        await #expect {
+            try await RedisConnection.connect(configuration: withPassword, logger: logger)
+        } throws: { error in
+            guard case RedisError.server(let message) = error else { return false }
+            return message.contains("AUTH") || message.contains("WRONGPASS")
+        }
+    }
+
+    @Test func pubSubDeliversAndResubscribesAfterKill() async throws {
+        let channel = TestServers.uniqueName("resp_channel")
+        let client = RedisClient(configuration: configuration, logger: logger)
+        let subscription = RedisSubscription(configuration: configuration, channels: [channel], logger: logger)
+        let (subscribed, subscribedContinuation) = AsyncStream.makeStream(of: Void.self)
+        let (received, receivedContinuation) = AsyncStream.makeStream(of: String.self)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                try await subscription.run(onSubscribed: { subscribedContinuation.yield() }) { message in
+                    receivedContinuation.yield(String(decoding: message.payload, as: UTF8.self))
+                }
+            }
+            var subscriptions = subscribed.makeAsyncIterator()
+            var messages = received.makeAsyncIterator()
+            await subscriptions.next()
+            for n in 0..<3 { try await client.send(["PUBLISH", channel, "m\(n)"]) }
+            for n in 0..<3 { #expect(await messages.next() == "m\(n)") }
+
+            // Kill every subscriber connection; the subscription must come back by itself.
+            try await client.send(["CLIENT", "KILL", "TYPE", "pubsub"])
+            await subscriptions.next()
+            try await client.send(["PUBLISH", channel, "after"])
+            #expect(await messages.next() == "after")
+            group.cancelAll()
+        }
+        await client.close()
+    }
+}
