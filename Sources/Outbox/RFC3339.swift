@@ -19,10 +19,12 @@ public enum RFC3339 {
             + "\(pad(milliseconds - wholeSeconds * 1000, 3))Z"
     }
 
-    /// Parses a timestamp with or without fractional seconds.
+    /// Parses a timestamp with or without fractional seconds, rounded to the millisecond.
     public static func parse(_ text: String) -> Date? {
-        if let date = try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) { return date }
-        return try? Date(text, strategy: Date.ISO8601FormatStyle())
+        if let date = try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) {
+            return date.roundedToMilliseconds
+        }
+        return (try? Date(text, strategy: Date.ISO8601FormatStyle()))?.roundedToMilliseconds
     }
 
     /// For `JSONDecoder.dateDecodingStrategy`.
@@ -45,5 +47,13 @@ public enum RFC3339 {
     static func floorDivide(_ value: Int64, _ divisor: Int64) -> Int64 {
         let quotient = value / divisor
         return (value % divisor != 0 && (value < 0) != (divisor < 0)) ? quotient - 1 : quotient
+    }
+}
+
+extension Date {
+    /// The nearest whole millisecond, computed one way everywhere, so that a time that went through
+    /// PostgreSQL (microseconds) or JSON (milliseconds) compares equal to the original.
+    public var roundedToMilliseconds: Date {
+        Date(timeIntervalSince1970: (timeIntervalSince1970 * 1000).rounded() / 1000)
     }
 }

@@ -42,7 +42,7 @@ public final class MemoryPizzaOrderRepository: PizzaOrderRepository {
     }
 
     public func create(_ new: NewPizzaOrder, headers: [String: String]) async throws -> (order: PizzaOrder, eventID: UUID) {
-        let order = PizzaOrder(id: UUID(), order: new, createdAt: Date.now.truncatedToMilliseconds)
+        let order = PizzaOrder(id: UUID(), order: new, createdAt: Date.now.roundedToMilliseconds)
         let event = try order.createdEvent(id: UUID(), headers: headers)
         orders[order.id] = order
         outbox.enqueue([event])
@@ -58,12 +58,4 @@ public final class MemoryPizzaOrderRepository: PizzaOrderRepository {
 
     /// Every stored order.
     public var all: [PizzaOrder] { orders.values }
-}
-
-extension Date {
-    /// PostgreSQL keeps microseconds and JSON carries milliseconds: truncating first makes the
-    /// stored, returned and published times identical.
-    var truncatedToMilliseconds: Date {
-        Date(timeIntervalSince1970: (timeIntervalSince1970 * 1000).rounded(.down) / 1000)
-    }
 }

@@ -37,7 +37,7 @@ public struct PostgresPizzaOrderRepository: PizzaOrderRepository {
     }
 
     public func create(_ new: NewPizzaOrder, headers: [String: String]) async throws -> (order: PizzaOrder, eventID: UUID) {
-        let order = PizzaOrder(id: UUID(), order: new, createdAt: Date.now.truncatedToMilliseconds)
+        let order = PizzaOrder(id: UUID(), order: new, createdAt: Date.now.roundedToMilliseconds)
         let event = try order.createdEvent(id: UUID(), headers: headers)
         try await client.withTransaction(logger: logger) { connection in
             // -- the order; price travels as integer cents and is stored exactly as numeric
@@ -82,7 +82,7 @@ public struct PostgresPizzaOrderRepository: PizzaOrderRepository {
             let new = NewPizzaOrder(
                 flavor: row.1, size: row.2, quantity: row.3, price: Money(cents: row.4), address: row.5, userName: row.6
             )
-            orders.append(PizzaOrder(id: row.0, order: new, createdAt: row.7))
+            orders.append(PizzaOrder(id: row.0, order: new, createdAt: row.7.roundedToMilliseconds))
         }
         return orders
     }

@@ -7,6 +7,8 @@ public struct RedisConfiguration: Sendable, Equatable {
     public var username: String?
     public var password: String?
     public var database: Int
+    /// Name shown by `CLIENT LIST` (set with `CLIENT SETNAME` on connect).
+    public var clientName: String?
     /// Longest wait for a TCP connection.
     public var connectTimeout: Duration
     /// Longest wait for the replies of one command or pipeline.
@@ -53,19 +55,20 @@ public struct RedisConfiguration: Sendable, Equatable {
 
     public static func == (lhs: Self, rhs: Self) -> Bool {
         lhs.host == rhs.host && lhs.port == rhs.port && lhs.username == rhs.username
-            && lhs.password == rhs.password && lhs.database == rhs.database
+            && lhs.password == rhs.password && lhs.database == rhs.database && lhs.clientName == rhs.clientName
             && lhs.connectTimeout == rhs.connectTimeout && lhs.commandTimeout == rhs.commandTimeout
             && lhs.reconnectBackoff.initial == rhs.reconnectBackoff.initial
             && lhs.reconnectBackoff.max == rhs.reconnectBackoff.max
     }
 
-    /// The commands that prepare a new connection: AUTH and SELECT, as configured.
+    /// The commands that prepare a new connection: AUTH, SELECT and CLIENT SETNAME, as configured.
     var handshake: [[String]] {
         var commands: [[String]] = []
         if let password {
             commands.append(username.map { ["AUTH", $0, password] } ?? ["AUTH", password])
         }
         if database != 0 { commands.append(["SELECT", String(database)]) }
+        if let clientName { commands.append(["CLIENT", "SETNAME", clientName]) }
         return commands
     }
 }

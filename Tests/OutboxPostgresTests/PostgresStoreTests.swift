@@ -96,7 +96,7 @@ struct PostgresStoreTests {
                 store: store, publisher: broker,
                 configuration: RelayConfiguration(
                     topic: "t", source: "test", batchSize: 10,
-                    retryPolicy: RetryPolicy(initialDelay: .milliseconds(1), maxDelay: .milliseconds(1), jitter: 0, maxAttempts: 2)
+                    retryPolicy: RetryPolicy(initialDelay: .zero, maxDelay: .zero, jitter: 0, maxAttempts: 2)
                 ),
                 logger: logger
             ) { event in

@@ -80,7 +80,9 @@ struct RedisIntegrationTests {
     @Test func pubSubDeliversAndResubscribesAfterKill() async throws {
         let channel = TestServers.uniqueName("resp_channel")
         let client = RedisClient(configuration: configuration, logger: logger)
-        let subscription = RedisSubscription(configuration: configuration, channels: [channel], logger: logger)
+        var named = configuration
+        named.clientName = channel
+        let subscription = RedisSubscription(configuration: named, channels: [channel], logger: logger)
         let (subscribed, subscribedContinuation) = AsyncStream.makeStream(of: Void.self)
         let (received, receivedContinuation) = AsyncStream.makeStream(of: String.self)
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -95,8 +97,12 @@ struct RedisIntegrationTests {
             for n in 0..<3 { try await client.send(["PUBLISH", channel, "m\(n)"]) }
             for n in 0..<3 { #expect(await messages.next() == "m\(n)") }
 
-            // Kill every subscriber connection; the subscription must come back by itself.
-            try await client.send(["CLIENT", "KILL", "TYPE", "pubsub"])
+            // Kill the subscription's connection (only ours: other suites run alongside);
+            // it must come back by itself.
+            let list = try #require(try await client.send(["CLIENT", "LIST", "TYPE", "pubsub"]).string)
+            let line = try #require(list.split(separator: "\n").first { $0.contains(" name=\(channel) ") })
+            let id = try #require(line.split(separator: " ").first { $0.hasPrefix("id=") }?.dropFirst(3))
+            try await client.send(["CLIENT", "KILL", "ID", String(id)])
             await subscriptions.next()
             try await client.send(["PUBLISH", channel, "after"])
             #expect(await messages.next() == "after")

@@ -1,0 +1,96 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import Outbox
+import OutboxPostgres
+import OutboxTesting
+import PizzaShop
+import TestSupport
+import Testing
+
+/// The original system as processes: producer-api, job, two consumer-apis and the client.
+@Suite(.enabled(if: TestServers.postgresEnabled && TestServers.redisEnabled), .serialized)
+struct PubSubEndToEndTests {
+    let logger = Logger(label: "e2e")
+
+    @Test(.timeLimit(.minutes(5)))
+    func twoHundredOrdersReachBothConsumersExactlyOnce() async throws {
+        try await TestSchema.with("e2e") { schema, client in
+            let logs = FileManager.default.temporaryDirectory.appendingPathComponent(schema.name)
+            try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
+            let topic = TestServers.uniqueName("pizza_orders")
+            let environment = ["DATABASE_URL": schema.url, "REDIS_URL": try TestServers.requireRedisURL()]
+            let producerPort = try freePort(), consumerPorts = [try freePort(), try freePort()]
+
+            let migrate = try await PizzaProcess.run(["migrate"], environment: environment)
+            #expect(migrate.status == 0, "\(migrate.output)")
+            var processes: [PizzaProcess] = []
+            defer { for process in processes { process.stop() } }
+            processes.append(try PizzaProcess("producer-api", ["producer-api", "--port", "\(producerPort)", "--no-migrate"], environment: environment, logDirectory: logs))
+            processes.append(try PizzaProcess("job", ["job", "--topic", topic, "--no-migrate"], environment: environment, logDirectory: logs))
+            for (index, port) in consumerPorts.enumerated() {
+                processes.append(try PizzaProcess("consumer-\(index)", ["consumer-api", "--port", "\(port)", "--topic", topic], environment: environment, logDirectory: logs))
+            }
+
+            let http = HTTPClient(eventLoopGroupProvider: .singleton)
+            do {
+                try await waitUntil("producer-api ready") { await httpGet(http, "http://127.0.0.1:\(producerPort)/readyz")?.status == 200 }
+                for port in consumerPorts {
+                    // Pub/Sub keeps nothing for late subscribers: wait until they are subscribed.
+                    try await waitUntil("consumer-api on \(port) subscribed") { await httpGet(http, "http://127.0.0.1:\(port)/readyz")?.status == 200 }
+                }
+
+                let run = try await PizzaProcess.run(["client", "--url", "http://127.0.0.1:\(producerPort)", "--orders", "200", "--concurrency", "8"])
+                print("pizza client --orders 200:\n\(run.output)")
+                #expect(run.status == 0)
+                #expect(run.output.contains("accepted:   200"))
+
+                for port in consumerPorts {
+                    try await waitUntil("200 events at consumer \(port)") {
+                        guard let stats = await httpGet(http, "http://127.0.0.1:\(port)/stats") else { return false }
+                        let received = (try? JSONSerialization.jsonObject(with: Data(stats.body.utf8)) as? [String: Any])?["received"] as? Int
+                        return (received ?? 0) >= 200
+                    }
+                }
+
+                let outbox = try PostgresOutboxStore(client: client, logger: logger)
+                let orders = try await PostgresPizzaOrderRepository(client: client, outbox: outbox, logger: logger).all()
+                #expect(orders.count == 200)
+                let stats = try await outbox.stats()
+                #expect(stats.completed == 200 && stats.pending == 0 && stats.failed == 0)
+
+                for port in consumerPorts {
+                    let events = try #require(await httpGet(http, "http://127.0.0.1:\(port)/events?limit=1000"))
+                    let envelopes = try JSONDecoder().decode([JSONValue].self, from: Data(events.body.utf8))
+                    let delivered = try envelopes.map { value -> PizzaOrder in
+                        let text = String(decoding: try JSONEncoder().encode(value), as: UTF8.self)
+                        let envelope = try Envelope.decode(text)
+                        #expect(envelope.type == "PizzaOrderCreated")
+                        let data = String(decoding: try JSONEncoder().encode(envelope.data), as: UTF8.self)
+                        let order = try PizzaJSON.decoder().decode(PizzaOrder.self, from: Data(data.utf8))
+                        #expect(envelope.subject == order.id.uuidString.lowercased())
+                        return order
+                    }
+                    #expect(delivered.count == 200, "consumer \(port) received \(delivered.count)")
+                    #expect(Set(envelopes.compactMap { $0["id"]?.stringValue }).count == 200, "duplicate event ids")
+                    // Compared as canonical JSON: timestamps at the millisecond the API and events carry.
+                    let encoder = PizzaJSON.encoder()
+                    let sent = Set(try orders.map { String(decoding: try encoder.encode($0), as: UTF8.self) })
+                    let got = Set(try delivered.map { String(decoding: try encoder.encode($0), as: UTF8.self) })
+                    #expect(got == sent, "\(got.subtracting(sent).count) delivered orders differ from pizza_orders, e.g. \(got.subtracting(sent).first ?? "-")")
+                }
+            } catch {
+                for process in processes { print("--- \(process.name) ---\n\(process.output.suffix(3000))") }
+                try await http.shutdown()
+                throw error
+            }
+            try await http.shutdown()
+
+            // SIGTERM finishes in-flight work and exits cleanly.
+            for process in processes.reversed() {
+                #expect(process.stop() == 0, "\(process.name) did not exit cleanly:\n\(process.output.suffix(2000))")
+            }
+            processes.removeAll()
+        }
+    }
+}

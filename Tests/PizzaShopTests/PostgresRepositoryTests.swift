@@ -1,0 +1,37 @@
+import Foundation
+import Logging
+import Outbox
+import OutboxPostgres
+import OutboxTesting
+import PizzaShop
+import PostgresNIO
+import TestSupport
+import Testing
+
+@Suite(.enabled(if: TestServers.postgresEnabled))
+struct PostgresRepositoryTests {
+    let logger = Logger(label: "test")
+
+    @Test func createWritesOrderAndEventAtomicallyWithExactPrice() async throws {
+        try await TestSchema.with("repo") { _, client in
+            let outbox = try PostgresOutboxStore(client: client, logger: logger)
+            let repository = PostgresPizzaOrderRepository(client: client, outbox: outbox, logger: logger)
+            try await PostgresMigrator(repository.migrations).migrate(client: client, logger: logger)
+            var new = try ValidationTests.parse(ValidationTests.valid)
+            new.price = Money(cents: 9_999_999_999)
+            let (order, eventID) = try await repository.create(new, headers: ["traceparent": "00-abc"])
+            let view = try #require(try await repository.find(id: order.id))
+            #expect(view.order == order)
+            #expect(view.eventID == eventID && view.status == "pending" && view.attempts == 0)
+            // -- the column is numeric, not a float
+            let rows = try await client.query("SELECT price::text FROM pizza_orders WHERE id = \(order.id)", logger: logger)
+            for try await text in rows.decode(String.self) { #expect(text == "99999999.99") }
+            let event = try #require(try await outbox.events(aggregateID: order.id.uuidString.lowercased()).first)
+            #expect(event.headers["traceparent"] == "00-abc")
+            let payload = try PizzaJSON.decoder().decode(PizzaOrder.self, from: Data(event.payload.utf8))
+            #expect(payload == order)
+            #expect(try await repository.find(id: UUID()) == nil)
+            #expect(try await repository.all() == [order])
+        }
+    }
+}
