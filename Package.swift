@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .library(name: "Outbox", targets: ["Outbox"]),
         .library(name: "OutboxPostgres", targets: ["OutboxPostgres"]),
+        .library(name: "OutboxSQLite", targets: ["OutboxSQLite"]),
         .library(name: "RESP", targets: ["RESP"]),
         .library(name: "OutboxRedis", targets: ["OutboxRedis"]),
         .library(name: "OutboxTesting", targets: ["OutboxTesting"]),
@@ -22,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
     ],
     targets: [
         .target(
@@ -37,6 +39,13 @@ let package = Package(
             dependencies: [
                 "Outbox",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+            ]
+        ),
+        .target(
+            name: "OutboxSQLite",
+            dependencies: [
+                "Outbox",
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
             ]
         ),
         .target(
@@ -60,6 +69,8 @@ let package = Package(
             dependencies: [
                 "Outbox",
                 "OutboxPostgres",
+                "OutboxSQLite",
+                "OutboxRedis",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
@@ -67,7 +78,7 @@ let package = Package(
         .executableTarget(
             name: "pizza",
             dependencies: [
-                "Outbox", "OutboxPostgres", "OutboxRedis", "RESP", "PizzaShop",
+                "Outbox", "OutboxPostgres", "OutboxSQLite", "OutboxRedis", "RESP", "PizzaShop",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -82,6 +93,7 @@ let package = Package(
         .testTarget(name: "RESPTests", dependencies: ["RESP", "OutboxTesting"]),
         .testTarget(name: "OutboxPostgresTests", dependencies: ["OutboxPostgres", "OutboxTesting", "TestSupport"]),
         .testTarget(name: "OutboxRedisTests", dependencies: ["OutboxRedis", "OutboxTesting"]),
+        .testTarget(name: "OutboxSQLiteTests", dependencies: ["OutboxSQLite", "OutboxTesting"]),
         .testTarget(
             name: "PizzaShopTests",
             dependencies: [

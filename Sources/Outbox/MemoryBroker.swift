@@ -1,56 +1,93 @@
 import Foundation
 import Synchronization
 
-/// An in-process fan-out broker: every subscriber of a topic receives each message published while
-/// it is subscribed, in publish order. Like Redis Pub/Sub it keeps nothing for absent subscribers.
-public final class MemoryBroker: MessagePublisher, MessageSubscriber {
-    private struct State {
-        var subscribers: [UInt64: (topic: String, continuation: AsyncStream<IncomingMessage>.Continuation)] = [:]
-        var nextID: UInt64 = 0
-        var counter: UInt64 = 0
+/// An in-process broker with the Redis Streams contract: every consumer group receives every
+/// message published after the group was created; within a group each message goes to one
+/// consumer; a message whose handler throws, or whose consumer leaves before acknowledging, is
+/// delivered again. Messages live as long as the process.
+public final class MemoryBroker: MessagePublisher {
+    struct Redelivery {
+        var index: Int
+        var notBefore: ContinuousClock.Instant
     }
 
-    private let state = Mutex(State())
+    struct Group {
+        /// Index of the next message never delivered to this group.
+        var cursor: Int
+        /// Delivered, not yet acknowledged: message index → (consumer token, delivery count).
+        var pending: [Int: (consumer: UInt64, count: Int)] = [:]
+        var redeliveries: [Redelivery] = []
+        var counts: [Int: Int] = [:]
 
-    public init() {}
+        /// The lowest index this group may still need.
+        var lowWatermark: Int {
+            min(cursor, pending.keys.min() ?? .max, redeliveries.map(\.index).min() ?? .max)
+        }
+    }
 
-    public var capabilities: BrokerCapabilities { [] }
+    struct Topic {
+        /// Messages from index `base` on; earlier ones were acknowledged by every group.
+        var messages: [String] = []
+        var base = 0
+        var groups: [String: Group] = [:]
+        var listeners: [UInt64: WakeUpSignal] = [:]
+        var end: Int { base + messages.count }
+    }
+
+    struct State {
+        var topics: [String: Topic] = [:]
+        var nextToken: UInt64 = 0
+    }
+
+    // Internal so tests can look at retention.
+    let state = Mutex(State())
+    /// How long a failed message waits before it is offered again.
+    public let redeliveryDelay: Duration
+
+    public init(redeliveryDelay: Duration = .milliseconds(100)) {
+        self.redeliveryDelay = redeliveryDelay
+    }
+
+    public var capabilities: BrokerCapabilities { [.consumerGroups, .acknowledgements] }
 
     public func publish(_ messages: [OutgoingMessage], topic: String) async throws {
+        let listeners = state.withLock { state -> [WakeUpSignal] in
+            state.topics[topic, default: Topic()].messages += messages.map(\.body)
+            return Array(state.topics[topic]!.listeners.values)
+        }
+        for listener in listeners { listener.signal() }
+    }
+
+    /// A subscriber that consumes `topic`s as member `consumer` of `group`. The group is created on
+    /// first use and receives messages published from then on.
+    /// `onSubscribed` runs once the consumer is registered.
+    public func subscriber(
+        group: String, consumer: String = "consumer", onSubscribed: @escaping @Sendable () -> Void = {}
+    ) -> MemoryBrokerSubscriber {
+        MemoryBrokerSubscriber(broker: self, group: group, consumer: consumer, onSubscribed: onSubscribed)
+    }
+
+    /// Creates `group` on `topic` now (if new), so it receives every message published from here on.
+    public func createGroup(_ group: String, topic: String) {
         state.withLock { state in
-            for message in messages {
-                state.counter += 1
-                let incoming = IncomingMessage(brokerID: "\(state.counter)", body: message.body)
-                for subscriber in state.subscribers.values where subscriber.topic == topic {
-                    subscriber.continuation.yield(incoming)
-                }
+            var topicState = state.topics[topic] ?? Topic()
+            if topicState.groups[group] == nil {
+                topicState.groups[group] = Group(cursor: topicState.end)
             }
+            state.topics[topic] = topicState
         }
     }
 
-    public func subscribe(
-        topic: String,
-        handler: @escaping @Sendable (IncomingMessage) async throws -> Void
-    ) async throws {
-        let (stream, continuation) = AsyncStream.makeStream(of: IncomingMessage.self)
-        let id = state.withLock { state -> UInt64 in
-            state.nextID += 1
-            state.subscribers[state.nextID] = (topic, continuation)
-            return state.nextID
-        }
-        defer { _ = state.withLock { $0.subscribers.removeValue(forKey: id) } }
-        await withTaskCancellationHandler {
-            for await message in stream {
-                // No acknowledgements here: a failing handler loses the message, as with Pub/Sub.
-                try? await handler(message)
-            }
-        } onCancel: {
-            continuation.finish()
+    /// Messages delivered to `group` and not acknowledged yet.
+    public func pendingCount(group: String, topic: String) -> Int {
+        state.withLock { state in
+            guard let group = state.topics[topic]?.groups[group] else { return 0 }
+            return group.pending.count + group.redeliveries.count + (state.topics[topic]!.end - group.cursor)
         }
     }
 
-    /// How many subscriptions are active on `topic` (tests wait for this before publishing).
+    /// Consumers currently subscribed to `topic`.
     public func subscriberCount(topic: String) -> Int {
-        state.withLock { $0.subscribers.values.count { $0.topic == topic } }
+        state.withLock { $0.topics[topic]?.listeners.count ?? 0 }
     }
 }

@@ -61,7 +61,7 @@ public final class Relay: Service, Sendable {
                 outageAttempts += 1
                 let delay = configuration.outageBackoff.delay(afterAttempt: outageAttempts)
                 // One line per backoff step: an outage does not flood the log.
-                logger.warning("relay batch failed, backing off", metadata: [
+                logger.info("relay batch failed, backing off", metadata: [
                     "outbox.outage.attempts": "\(outageAttempts)",
                     "outbox.backoff.seconds": "\(String(format: "%.2f", delay.seconds))",
                     "error": "\(String(reflecting: error))",
@@ -150,7 +150,7 @@ public final class Relay: Service, Sendable {
             "error": "\(message)",
         ]
         if configuration.retryPolicy.isExhausted(afterAttempts: attempts) {
-            logger.error("event failed permanently", metadata: metadata)
+            logger.info("event failed permanently", metadata: metadata)
             return .failed(id: event.id, error: message, retryAt: nil)
         }
         let delay = configuration.retryPolicy.delay(afterAttempt: attempts)

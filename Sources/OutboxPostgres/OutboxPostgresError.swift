@@ -5,10 +5,10 @@ public struct OutboxPostgresError: Error, Sendable, CustomStringConvertible {
         public let rawValue: String
         public init(rawValue: String) { self.rawValue = rawValue }
 
-        public static let invalidIdentifier = Code(rawValue: "invalid_identifier")
         public static let invalidURL = Code(rawValue: "invalid_database_url")
         public static let migrationFailed = Code(rawValue: "migration_failed")
         public static let unavailable = Code(rawValue: "database_unavailable")
+        public static let invalidEvent = Code(rawValue: "invalid_event")
     }
 
     public var code: Code

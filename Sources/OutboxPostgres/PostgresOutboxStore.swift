@@ -13,7 +13,7 @@ public struct PostgresOutboxStore: OutboxStore {
     public let channel: SQLIdentifier
     let logger: Logger
 
-    public init(client: PostgresClient, table: String = "pizza_order_outbox", logger: Logger) throws(OutboxPostgresError) {
+    public init(client: PostgresClient, table: String = "pizza_order_outbox", logger: Logger) throws(OutboxError) {
         self.client = client
         self.table = try SQLIdentifier(table)
         self.channel = try self.table.suffixed("_wakeup")
@@ -31,7 +31,7 @@ public struct PostgresOutboxStore: OutboxStore {
             aggregates.append(event.aggregateID)
             eventTypes.append(event.eventType)
             payloads.append(event.payload)
-            headers.append(Self.encodeHeaders(event.headers))
+            headers.append(OutboxHeaders.encode(event.headers))
             times.append(event.occurredAt)
         }
         // -- one insert for the whole list; seq follows list order
@@ -137,6 +137,15 @@ public struct PostgresOutboxStore: OutboxStore {
         return try await Self.decodeEvents(rows)
     }
 
+    /// Every event in sequence order (verification tools; not for hot paths).
+    public func allEvents() async throws -> [OutboxEvent] {
+        // -- the whole outbox in commit order
+        let rows = try await client.query("""
+            SELECT \(unescaped: Self.columns("o")) FROM \(unescaped: table.name) o ORDER BY o.seq
+            """, logger: logger)
+        return try await Self.decodeEvents(rows)
+    }
+
     public func stats() async throws -> OutboxStats {
         // -- counts per status and the age of the oldest pending event
         let rows = try await client.query("""
@@ -170,26 +179,10 @@ public struct PostgresOutboxStore: OutboxStore {
         ) {
             events.append(OutboxEvent(
                 id: row.0, seq: row.1, aggregateType: row.2, aggregateID: row.3, eventType: row.4,
-                payload: row.5, headers: decodeHeaders(row.6), status: OutboxStatus(rawValue: row.7) ?? .pending,
+                payload: row.5, headers: OutboxHeaders.decode(row.6), status: OutboxStatus(rawValue: row.7) ?? .pending,
                 attempts: row.8, lastError: row.9, availableAt: row.10, createdAt: row.11, publishedAt: row.12
             ))
         }
         return events
-    }
-
-    static func encodeHeaders(_ headers: [String: String]) -> String {
-        guard !headers.isEmpty else { return "{}" }
-        var out = "{"
-        for (index, (key, value)) in headers.sorted(by: { $0.key < $1.key }).enumerated() {
-            if index > 0 { out += "," }
-            appendJSONString(key, to: &out)
-            out += ":"
-            appendJSONString(value, to: &out)
-        }
-        return out + "}"
-    }
-
-    static func decodeHeaders(_ text: String) -> [String: String] {
-        (try? JSONDecoder().decode([String: String].self, from: Data(text.utf8))) ?? [:]
     }
 }

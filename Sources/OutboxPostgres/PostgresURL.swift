@@ -1,4 +1,5 @@
 import Foundation
+import Outbox
 import PostgresNIO
 
 /// A parsed `postgres://user:password@host:port/database?sslmode=disable|prefer|require&schema=name`
@@ -36,7 +37,11 @@ public struct PostgresURL: Sendable {
             throw OutboxPostgresError(code: .invalidURL, message: "sslmode must be disable, prefer or require")
         }
         if let schema = components.queryItems?.first(where: { $0.name == "schema" })?.value {
-            self.schema = try SQLIdentifier(schema)
+            do {
+                self.schema = try SQLIdentifier(schema)
+            } catch {
+                throw OutboxPostgresError(code: .invalidURL, message: "schema: \(error.message)")
+            }
         }
     }
 

@@ -50,7 +50,7 @@ public struct PostgresWakeUpListener: Service {
                 if Task.isCancelled { return }
                 failures += 1
                 let delay = backoff.delay(afterAttempt: failures)
-                logger.warning("outbox listener disconnected, retrying", metadata: [
+                logger.info("outbox listener disconnected, retrying", metadata: [
                     "outbox.listener.attempts": "\(failures)",
                     "outbox.backoff.seconds": "\(delay.seconds)",
                     "error": "\(String(reflecting: error))",

@@ -32,7 +32,7 @@ public struct RedisPubSubSubscriber: MessageSubscriber {
                 try await handler(incoming)
             } catch {
                 // Nothing to redeliver from: the failure is logged and the message is gone.
-                logger.error("pub/sub handler failed; message dropped", metadata: ["error": "\(error)"])
+                logger.info("pub/sub handler failed; message dropped", metadata: ["error": "\(error)"])
             }
         }
     }

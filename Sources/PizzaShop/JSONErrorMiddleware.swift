@@ -12,7 +12,7 @@ public struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch let error as PizzaShopError {
             if error.status.code >= 500 {
-                context.logger.error("request failed", metadata: ["error": "\(error)"])
+                context.logger.info("request failed", metadata: ["error": "\(error)"])
             }
             return Self.response(status: error.status, code: error.code.rawValue, message: error.message, field: error.field)
         } catch let error as HTTPResponseError {
@@ -27,7 +27,7 @@ public struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             let message = (error as? HTTPError)?.body ?? status.reasonPhrase
             return Self.response(status: status, code: code.rawValue, message: message, field: nil)
         } catch {
-            context.logger.error("request failed", metadata: ["error": "\(String(reflecting: error))"])
+            context.logger.info("request failed", metadata: ["error": "\(String(reflecting: error))"])
             return Self.response(status: .internalServerError, code: PizzaShopError.Code.internalError.rawValue, message: "internal error", field: nil)
         }
     }

@@ -26,7 +26,7 @@ public struct ProducerAPI: Sendable {
                 try await repository.checkReady()
                 return try jsonResponse(["status": "ready"])
             } catch {
-                context.logger.warning("not ready", metadata: ["error": "\(String(reflecting: error))"])
+                context.logger.info("not ready", metadata: ["error": "\(String(reflecting: error))"])
                 throw PizzaShopError(.unavailable, "the database does not answer", status: .serviceUnavailable, underlying: error)
             }
         }

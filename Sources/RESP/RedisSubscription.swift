@@ -46,7 +46,7 @@ public struct RedisSubscription: Sendable {
                 if Task.isCancelled { return }
                 failures += 1
                 let delay = RedisClient.backoff(attempt: failures, configuration.reconnectBackoff)
-                logger.warning("redis subscription lost, reconnecting", metadata: [
+                logger.info("redis subscription lost, reconnecting", metadata: [
                     "redis.channels": "\(channels.joined(separator: ","))",
                     "redis.backoff.seconds": "\(delay.seconds)",
                     "error": "\(error)",

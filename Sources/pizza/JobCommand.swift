@@ -42,17 +42,15 @@ struct JobCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = logging.bootstrap(label: "pizza.job")
-        let url = try database.url()
-        let setup = try PostgresSetup(url: url, connections: database.databaseConnections, logger: logger)
+        let backend = try await database.open(logger: logger)
         let redisClient = RedisClient(configuration: try redis.configuration(), logger: logger)
         let publisher: any MessagePublisher = switch broker {
         case .redisPubSub: RedisPubSubPublisher(client: redisClient)
         }
-        let wakeUp = WakeUpSignal()
         let relay = Relay(
-            store: setup.outbox,
+            store: backend.outbox,
             publisher: publisher,
-            wakeUp: wakeUp,
+            wakeUp: backend.wakeUp,
             configuration: RelayConfiguration(
                 topic: topic,
                 source: "pizza-outbox/job",
@@ -66,15 +64,13 @@ struct JobCommand: AsyncParsableCommand {
             logger: logger,
             process: OrderProcessing(latency: .milliseconds(simulateLatencyMs), failureRate: failureRate).step
         )
-        let listener = PostgresWakeUpListener(url: url, channel: setup.outbox.channel, signal: wakeUp, logger: logger)
         let migrate = noMigrate
-        try await runServices([
-            setup.client,
-            listener,
+        try await runServices(backend.services + [
             PreparedService(name: "migration", prepare: {
-                if !migrate { try await setup.migrate(logger: logger) }
+                if !migrate { try await backend.migrate() }
             }, service: relay, logger: logger),
         ], logger: logger)
         await redisClient.close()
+        await backend.close()
     }
 }

@@ -11,12 +11,8 @@ struct MigrateCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = logging.bootstrap(label: "pizza.migrate")
-        let setup = try PostgresSetup(url: try database.url(), connections: 2, logger: logger)
-        // The client only serves queries while its run() is going.
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await setup.client.run() }
-            defer { group.cancelAll() }
-            try await setup.migrate(logger: logger)
-        }
+        let backend = try await database.open(logger: logger)
+        try await withBackend(backend) { try await backend.migrate() }
+        logger.info("schema is up to date")
     }
 }

@@ -13,21 +13,26 @@ func flagOrEnvironment(_ value: String?, _ variable: String) -> String? {
 }
 
 struct DatabaseOptions: ParsableArguments {
-    @Option(name: .customLong("database-url"), help: "postgres://user:password@host:port/db (env DATABASE_URL).")
+    @Option(name: .customLong("database-url"), help: "postgres://user:password@host:port/db or sqlite:PATH (env DATABASE_URL).")
     var databaseURL: String?
 
     @Option(help: "Largest number of pooled database connections.")
     var databaseConnections: Int = 20
 
-    /// The validated URL; the error names the flag and never echoes the password.
-    func url() throws -> PostgresURL {
-        guard let text = flagOrEnvironment(databaseURL, "DATABASE_URL") else {
+    /// The URL from the flag or `DATABASE_URL`, or `fallback`; the error names the flag.
+    func url(default fallback: String? = nil) throws -> String {
+        guard let text = flagOrEnvironment(databaseURL, "DATABASE_URL") ?? fallback else {
             throw ValidationError("--database-url (or DATABASE_URL) is required")
         }
+        return text
+    }
+
+    /// Opens the backend the URL names.
+    func open(logger: Logger, default fallback: String? = nil) async throws -> Backend {
         do {
-            return try PostgresURL(text)
-        } catch {
-            throw ValidationError("--database-url: \(error.message)")
+            return try await Backend.open(url: try url(default: fallback), connections: databaseConnections, logger: logger)
+        } catch let error as BackendError {
+            throw ValidationError(error.description)
         }
     }
 
@@ -66,8 +71,8 @@ struct LoggingOptions: ParsableArguments {
     }
 
     /// Bootstraps swift-log once and returns the process's root logger.
-    func bootstrap(label: String) -> Logger {
-        let level = flagOrEnvironment(logLevel, "LOG_LEVEL").flatMap(Logger.Level.init(rawValue:)) ?? .info
+    func bootstrap(label: String, defaultLevel: Logger.Level = .info) -> Logger {
+        let level = flagOrEnvironment(logLevel, "LOG_LEVEL").flatMap(Logger.Level.init(rawValue:)) ?? defaultLevel
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level

@@ -7,7 +7,8 @@ struct Pizza: AsyncParsableCommand {
         commandName: "pizza",
         abstract: "The transactional outbox, shown on a pizza shop.",
         subcommands: [
-            MigrateCommand.self, ProducerAPICommand.self, JobCommand.self, ConsumerAPICommand.self, ClientCommand.self,
+            DemoCommand.self, VerifyCommand.self, MigrateCommand.self, ProducerAPICommand.self, JobCommand.self,
+            ConsumerAPICommand.self, ClientCommand.self,
         ]
     )
 }

@@ -21,18 +21,19 @@ struct ProducerAPICommand: AsyncParsableCommand {
     func run() async throws {
         let logger = logging.bootstrap(label: "pizza.producer-api")
         let port = try resolvedPort(port, default: 8080)
-        let setup = try PostgresSetup(url: try database.url(), connections: database.databaseConnections, logger: logger)
+        let backend = try await database.open(logger: logger)
         var app = Application(
-            router: ProducerAPI(repository: setup.repository).router(),
+            router: ProducerAPI(repository: backend.repository).router(),
             configuration: .init(address: .hostname(hostname, port: port), serverName: "pizza-producer-api"),
             logger: logger
         )
         if !noMigrate {
             app.beforeServerStarts {
-                try await retryUntilDone("migration", logger: logger) { try await setup.migrate(logger: logger) }
+                try await retryUntilDone("migration", logger: logger) { try await backend.migrate() }
             }
         }
-        try await runServices([setup.client, app], logger: logger)
+        try await runServices(backend.services + [app], logger: logger)
+        await backend.close()
     }
 }
 

@@ -39,7 +39,7 @@ func retryUntilDone(_ what: String, logger: Logger, _ operation: @Sendable () as
     }
 }
 
-/// The pooled client, the outbox store and the order repository for one database URL.
+/// The pooled client, the outbox store and the order repository for one PostgreSQL URL.
 struct PostgresSetup {
     let client: PostgresClient
     let outbox: PostgresOutboxStore
@@ -50,15 +50,19 @@ struct PostgresSetup {
         outbox = try PostgresOutboxStore(client: client, logger: logger)
         repository = PostgresPizzaOrderRepository(client: client, outbox: outbox, logger: logger)
     }
+}
 
-    func migrate(logger: Logger) async throws {
-        let applied = try await PostgresMigrator(repository.migrations).migrate(client: client, logger: logger)
-        if applied.isEmpty {
-            logger.info("schema is up to date")
-        } else {
-            logger.info("schema migrated", metadata: ["migrations": "\(applied.joined(separator: ", "))"])
+/// Runs `body` while the backend's services (the PostgreSQL pool) run, for one-shot commands.
+func withBackend<T: Sendable>(_ backend: Backend, _ body: () async throws -> T) async throws -> T {
+    let result = try await withThrowingTaskGroup(of: Void.self) { group in
+        for service in backend.services where service is PostgresClient {
+            group.addTask { try await service.run() }
         }
+        defer { group.cancelAll() }
+        return try await body()
     }
+    await backend.close()
+    return result
 }
 
 /// Runs `services` in order as one group that stops on SIGTERM/SIGINT.

@@ -8,13 +8,13 @@ import PizzaShop
 import TestSupport
 import Testing
 
-/// The original system as processes: producer-api, job, two consumer-apis and the client.
+/// The original system as processes: producer-api, two jobs, two consumer-apis and the client.
 @Suite(.enabled(if: TestServers.postgresEnabled && TestServers.redisEnabled), .serialized)
 struct PubSubEndToEndTests {
     let logger = Logger(label: "e2e")
 
     @Test(.timeLimit(.minutes(5)))
-    func twoHundredOrdersReachBothConsumersExactlyOnce() async throws {
+    func twoHundredOrdersFromTwoJobsReachBothConsumersExactlyOnce() async throws {
         try await TestSchema.with("e2e") { schema, client in
             let logs = FileManager.default.temporaryDirectory.appendingPathComponent(schema.name)
             try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
@@ -27,7 +27,10 @@ struct PubSubEndToEndTests {
             var processes: [PizzaProcess] = []
             defer { for process in processes { process.stop() } }
             processes.append(try PizzaProcess("producer-api", ["producer-api", "--port", "\(producerPort)", "--no-migrate"], environment: environment, logDirectory: logs))
-            processes.append(try PizzaProcess("job", ["job", "--topic", topic, "--no-migrate"], environment: environment, logDirectory: logs))
+            // Two jobs at once: neither may publish an event the other published.
+            for index in 0..<2 {
+                processes.append(try PizzaProcess("job-\(index)", ["job", "--topic", topic, "--no-migrate", "--batch-size", "20"], environment: environment, logDirectory: logs))
+            }
             for (index, port) in consumerPorts.enumerated() {
                 processes.append(try PizzaProcess("consumer-\(index)", ["consumer-api", "--port", "\(port)", "--topic", topic], environment: environment, logDirectory: logs))
             }

@@ -5,7 +5,7 @@ import OutboxTesting
 import RESP
 import Testing
 
-@Suite(.enabled(if: TestServers.redisEnabled))
+@Suite(.enabled(if: TestServers.redisEnabled), .timeLimit(.minutes(2)))
 struct RedisPubSubBrokerTests {
     let logger = Logger(label: "test")
 

@@ -12,7 +12,7 @@ struct MemoryStoreHarness: OutboxStoreHarness {
     }
 }
 
-@Suite("MemoryOutboxStore conformance")
+@Suite("MemoryOutboxStore conformance", .timeLimit(.minutes(2)))
 struct MemoryStoreConformanceTests {
     @Test(arguments: OutboxStoreConformance.allCases)
     func conformance(_ check: OutboxStoreConformance) async throws {

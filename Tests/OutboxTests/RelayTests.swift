@@ -4,7 +4,7 @@ import Outbox
 import Synchronization
 import Testing
 
-@Suite struct RelayTests {
+@Suite(.timeLimit(.minutes(2))) struct RelayTests {
     static func event(_ aggregate: String, _ n: Int) -> NewOutboxEvent {
         NewOutboxEvent(aggregateType: "Order", aggregateID: aggregate, eventType: "Happened", payload: #"{"n":\#(n)}"#)
     }

@@ -1,7 +1,7 @@
 import Outbox
 import Testing
 
-@Suite struct WakeUpSignalTests {
+@Suite(.timeLimit(.minutes(2))) struct WakeUpSignalTests {
     @Test func aSignalWithoutWaiterIsRemembered() async {
         let signal = WakeUpSignal()
         signal.signal()

@@ -6,7 +6,7 @@ import Outbox
 import PizzaShop
 import Testing
 
-@Suite struct ConsumerTests {
+@Suite(.timeLimit(.minutes(2))) struct ConsumerTests {
     @Test func keepsTheNewestAndCountsAll() {
         let received = ReceivedEvents(capacity: 3)
         for n in 0..<5 { received.record("{\"n\":\(n)}") }
@@ -49,7 +49,7 @@ import Testing
     @Test func consumerRecordsWhatTheBrokerDelivers() async throws {
         let broker = MemoryBroker()
         let received = ReceivedEvents()
-        let consumer = EventConsumer(subscriber: broker, topic: "pizza-orders", received: received, logger: Logger(label: "test"))
+        let consumer = EventConsumer(subscriber: broker.subscriber(group: "g"), topic: "pizza-orders", received: received, logger: Logger(label: "test"))
         let event = OutboxEvent(
             id: UUID(), seq: 1, aggregateType: "PizzaOrder", aggregateID: "o1", eventType: "PizzaOrderCreated",
             payload: #"{"flavor":"Veggie","size":"Small","quantity":1}"#, headers: [:], status: .pending, attempts: 0,

@@ -8,7 +8,7 @@ import PostgresNIO
 import TestSupport
 import Testing
 
-@Suite(.enabled(if: TestServers.postgresEnabled))
+@Suite(.enabled(if: TestServers.postgresEnabled), .timeLimit(.minutes(2)))
 struct PostgresRepositoryTests {
     let logger = Logger(label: "test")
 

@@ -4,7 +4,7 @@ import RESP
 import Synchronization
 import Testing
 
-@Suite(.enabled(if: TestServers.redisEnabled), .serialized)
+@Suite(.enabled(if: TestServers.redisEnabled), .serialized, .timeLimit(.minutes(2)))
 struct RedisIntegrationTests {
     let configuration: RedisConfiguration
     let logger = Logger(label: "resp-test")

@@ -1,4 +1,5 @@
 import Logging
+import Outbox
 import OutboxPostgres
 import OutboxTesting
 import PostgresNIO

@@ -4,19 +4,19 @@
 public struct SQLIdentifier: Sendable, Hashable, CustomStringConvertible {
     public let name: String
 
-    public init(_ name: String) throws(OutboxPostgresError) {
+    public init(_ name: String) throws(OutboxError) {
         let bytes = Array(name.utf8)
         guard (1...63).contains(bytes.count),
               let first = bytes.first, first == UInt8(ascii: "_") || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(first),
               bytes.allSatisfy({ $0 == UInt8(ascii: "_") || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) })
         else {
-            throw OutboxPostgresError(code: .invalidIdentifier, message: "'\(name)' is not a valid SQL identifier (use [a-z_][a-z0-9_]*, at most 63 bytes)")
+            throw OutboxError(code: .invalidIdentifier, message: "'\(name)' is not a valid SQL identifier (use [a-z_][a-z0-9_]*, at most 63 bytes)")
         }
         self.name = name
     }
 
     /// A derived identifier such as `<table>_pending_idx`, validated again.
-    public func suffixed(_ suffix: String) throws(OutboxPostgresError) -> SQLIdentifier {
+    public func suffixed(_ suffix: String) throws(OutboxError) -> SQLIdentifier {
         try SQLIdentifier(name + suffix)
     }
 

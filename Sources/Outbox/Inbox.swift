@@ -1,0 +1,35 @@
+import Foundation
+
+/// One delivery as the consumer's inbox records it.
+public struct InboxMessage: Sendable, Equatable {
+    /// The event id (the envelope's `id`): the de-duplication key within a group.
+    public var eventID: String
+    /// The consumer group that processes it.
+    public var group: String
+    /// The aggregate (order) the event is about.
+    public var aggregateID: String
+
+    public init(eventID: String, group: String, aggregateID: String) {
+        self.eventID = eventID
+        self.group = group
+        self.aggregateID = aggregateID
+    }
+}
+
+/// What the inbox made of a delivery.
+public enum InboxOutcome: Sendable, Equatable {
+    /// First delivery: the effect ran and committed with the inbox record.
+    case processed
+    /// A repeat: the effect did not run again; `deliveryCount` counts every delivery so far.
+    case duplicate(deliveryCount: Int)
+}
+
+/// Consumer-side de-duplication: records each event id once per group, in the same transaction as
+/// the consumer's effect, so that redelivery (at-least-once) takes effect once.
+public protocol Inbox: Sendable {
+    /// The driver's transaction handle the effect writes through.
+    associatedtype Transaction
+
+    /// Records the delivery and, on the first one only, runs `effect` in the same transaction.
+    func receive(_ message: InboxMessage, effect: (Transaction) async throws -> Void) async throws -> InboxOutcome
+}

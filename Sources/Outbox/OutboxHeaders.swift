@@ -1,0 +1,22 @@
+import Foundation
+
+/// The JSON text form of event headers, shared by the SQL drivers.
+public enum OutboxHeaders {
+    /// `{"key":"value",…}` with keys sorted, so equal headers give equal text.
+    public static func encode(_ headers: [String: String]) -> String {
+        guard !headers.isEmpty else { return "{}" }
+        var out = "{"
+        for (index, (key, value)) in headers.sorted(by: { $0.key < $1.key }).enumerated() {
+            if index > 0 { out += "," }
+            appendJSONString(key, to: &out)
+            out += ":"
+            appendJSONString(value, to: &out)
+        }
+        return out + "}"
+    }
+
+    /// Parses headers; anything that is not an object of strings gives no headers.
+    public static func decode(_ text: String) -> [String: String] {
+        (try? JSONDecoder().decode([String: String].self, from: Data(text.utf8))) ?? [:]
+    }
+}

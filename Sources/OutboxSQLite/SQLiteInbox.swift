@@ -1,0 +1,47 @@
+import Foundation
+import Outbox
+import SQLiteNIO
+
+/// The consumer inbox on SQLite: `consumer_inbox` keyed by (group, event id), written in the same
+/// transaction as the consumer's effect.
+public struct SQLiteInbox: Inbox {
+    public let storage: SQLiteStorage
+
+    public init(storage: SQLiteStorage) {
+        self.storage = storage
+    }
+
+    public static let migrations = [
+        SQLiteMigration(component: "inbox", version: 1, name: "create_consumer_inbox", statements: [
+            """
+            CREATE TABLE IF NOT EXISTS consumer_inbox (
+                consumer_group TEXT NOT NULL,
+                event_id TEXT NOT NULL,
+                order_id TEXT NOT NULL,
+                first_received_at INTEGER NOT NULL,
+                last_received_at INTEGER NOT NULL,
+                delivery_count INTEGER NOT NULL DEFAULT 1,
+                PRIMARY KEY (consumer_group, event_id)
+            )
+            """,
+        ]),
+    ]
+
+    public func receive(_ message: InboxMessage, effect: (SQLiteConnection) async throws -> Void) async throws -> InboxOutcome {
+        let now = SQLiteStorage.milliseconds(Date())
+        return try await storage.write { connection in
+            // -- record the delivery; a repeat only bumps its count
+            let rows = try await connection.query("""
+                INSERT INTO consumer_inbox (consumer_group, event_id, order_id, first_received_at, last_received_at)
+                VALUES (?1, ?2, ?3, ?4, ?4)
+                ON CONFLICT (consumer_group, event_id)
+                DO UPDATE SET delivery_count = delivery_count + 1, last_received_at = excluded.last_received_at
+                RETURNING delivery_count
+                """, [.text(message.group), .text(message.eventID), .text(message.aggregateID), now])
+            let count = rows.first?.column("delivery_count")?.integer ?? 1
+            guard count == 1 else { return .duplicate(deliveryCount: count) }
+            try await effect(connection)
+            return .processed
+        }
+    }
+}

@@ -1,0 +1,58 @@
+import ArgumentParser
+import Foundation
+import Logging
+import PizzaShop
+
+struct VerifyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Print the delivery ledger; exit 1 when anything is lost, applied twice or out of order."
+    )
+
+    @Option(name: .customLong("database-url"), help: "Producer side: postgres://… or sqlite:PATH (env DATABASE_URL, default sqlite:./pizza-demo.sqlite).")
+    var databaseURL: String?
+    @Option(name: .customLong("consumer-database-url"), help: "Consumer side (inbox and deliveries); default: the producer's database.")
+    var consumerDatabaseURL: String?
+    @Option(help: "Seconds to wait for pending events to drain before reporting.") var wait = 0.0
+    @Option(name: .customLong("group"), help: "A consumer group that must have received everything (repeatable).")
+    var groups: [String] = []
+    @OptionGroup var logging: LoggingOptions
+
+    func validate() throws {
+        guard wait >= 0 else { throw ValidationError("--wait must not be negative") }
+    }
+
+    func run() async throws {
+        let logger = logging.bootstrap(label: "pizza.verify", defaultLevel: .warning)
+        let producerURL = flagOrEnvironment(databaseURL, "DATABASE_URL") ?? "sqlite:./pizza-demo.sqlite"
+        let consumerURL = consumerDatabaseURL ?? producerURL
+        let producer = try await open(producerURL, logger: logger)
+        let read: @Sendable (Backend) async throws -> DeliveryLedger = { consumer in
+            let deadline = ContinuousClock.now + .milliseconds(Int64(wait * 1000))
+            var ledger = try await DeliveryLedger.read(producer: producer.repository, consumer: consumer.deliveries, expectedGroups: groups)
+            // Pending events are in flight, not lost: with --wait, give them time to land.
+            while ledger.pending > 0, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(250))
+                ledger = try await DeliveryLedger.read(producer: producer.repository, consumer: consumer.deliveries, expectedGroups: groups)
+            }
+            return ledger
+        }
+        let ledger: DeliveryLedger
+        if consumerURL == producerURL {
+            ledger = try await withBackend(producer) { try await read(producer) }
+        } else {
+            let consumer = try await open(consumerURL, logger: logger)
+            ledger = try await withBackend(producer) { try await withBackend(consumer) { try await read(consumer) } }
+        }
+        print(ledger.table)
+        if !ledger.isHealthy { throw ExitCode(1) }
+    }
+
+    private func open(_ url: String, logger: Logger) async throws -> Backend {
+        do {
+            return try await Backend.open(url: url, connections: 4, logger: logger)
+        } catch let error as BackendError {
+            throw ValidationError(error.description)
+        }
+    }
+}
