@@ -15,7 +15,7 @@ public struct PostgresInbox: Inbox {
     }
 
     public static let migrations = [
-        PostgresMigration(component: "inbox", version: 1, name: "create_consumer_inbox", statements: [
+        SchemaMigration(component: "inbox", version: 1, name: "create_consumer_inbox", statements: [
             """
             CREATE TABLE IF NOT EXISTS consumer_inbox (
                 consumer_group text NOT NULL,

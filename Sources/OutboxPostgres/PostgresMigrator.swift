@@ -1,21 +1,6 @@
 import Logging
+import Outbox
 import PostgresNIO
-
-/// One numbered schema step of a component (`outbox`, `pizza`, …).
-public struct PostgresMigration: Sendable {
-    public var component: String
-    public var version: Int
-    public var name: String
-    /// Statements run in order, in the migration's transaction. Built only from audited identifiers.
-    public var statements: [String]
-
-    public init(component: String, version: Int, name: String, statements: [String]) {
-        self.component = component
-        self.version = version
-        self.name = name
-        self.statements = statements
-    }
-}
 
 /// Applies migrations once each, recorded in `schema_migrations`, under an advisory lock so that
 /// several processes starting together do not race.
@@ -23,9 +8,9 @@ public struct PostgresMigrator: Sendable {
     /// Arbitrary constant key of the advisory lock that serialises migrators.
     static let lockKey: Int64 = 0x70_697a_7a61_6d69
 
-    public let migrations: [PostgresMigration]
+    public let migrations: [SchemaMigration]
 
-    public init(_ migrations: [PostgresMigration]) {
+    public init(_ migrations: [SchemaMigration]) {
         self.migrations = migrations
     }
 
@@ -62,7 +47,7 @@ public struct PostgresMigrator: Sendable {
                         INSERT INTO schema_migrations (component, version, name)
                         VALUES (\(migration.component), \(migration.version), \(migration.name))
                         """, logger: logger)
-                    done.append("\(migration.component)/\(String(format: "%04d", migration.version))_\(migration.name)")
+                    done.append(migration.label)
                 }
                 return done
             }

@@ -1,9 +1,11 @@
+import Outbox
+
 extension PostgresOutboxStore {
     /// The outbox table's numbered migrations (component `outbox:<table>`).
-    public var migrations: [PostgresMigration] {
+    public var migrations: [SchemaMigration] {
         let t = table.name
         return [
-            PostgresMigration(component: "outbox:\(t)", version: 1, name: "create_outbox", statements: [
+            SchemaMigration(component: "outbox:\(t)", version: 1, name: "create_outbox", statements: [
                 """
                 CREATE TABLE IF NOT EXISTS \(t) (
                     id uuid PRIMARY KEY,

@@ -12,7 +12,7 @@ public struct SQLiteInbox: Inbox {
     }
 
     public static let migrations = [
-        SQLiteMigration(component: "inbox", version: 1, name: "create_consumer_inbox", statements: [
+        SchemaMigration(component: "inbox", version: 1, name: "create_consumer_inbox", statements: [
             """
             CREATE TABLE IF NOT EXISTS consumer_inbox (
                 consumer_group TEXT NOT NULL,

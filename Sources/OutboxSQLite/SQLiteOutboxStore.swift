@@ -19,10 +19,10 @@ public struct SQLiteOutboxStore: OutboxStore {
     }
 
     /// The outbox table's migrations (component `outbox:<table>`).
-    public var migrations: [SQLiteMigration] {
+    public var migrations: [SchemaMigration] {
         let t = table.name
         return [
-            SQLiteMigration(component: "outbox:\(t)", version: 1, name: "create_outbox", statements: [
+            SchemaMigration(component: "outbox:\(t)", version: 1, name: "create_outbox", statements: [
                 """
                 CREATE TABLE IF NOT EXISTS \(t) (
                     seq INTEGER PRIMARY KEY AUTOINCREMENT,

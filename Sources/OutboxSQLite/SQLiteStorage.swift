@@ -75,25 +75,10 @@ public final class SQLiteStorage: Sendable {
     }
 }
 
-/// Numbered schema steps for SQLite, applied once each and recorded in `schema_migrations`.
-public struct SQLiteMigration: Sendable {
-    public var component: String
-    public var version: Int
-    public var name: String
-    public var statements: [String]
-
-    public init(component: String, version: Int, name: String, statements: [String]) {
-        self.component = component
-        self.version = version
-        self.name = name
-        self.statements = statements
-    }
-}
-
 extension SQLiteStorage {
     /// Applies the missing migrations in one write transaction; returns their names.
     @discardableResult
-    public func migrate(_ migrations: [SQLiteMigration]) async throws -> [String] {
+    public func migrate(_ migrations: [SchemaMigration]) async throws -> [String] {
         try await write { connection in
             // -- the ledger of applied migrations
             _ = try await connection.query("""
@@ -112,7 +97,7 @@ extension SQLiteStorage {
                     "INSERT INTO schema_migrations (component, version, name, applied_at) VALUES (?, ?, ?, ?)",
                     [.text(migration.component), .integer(migration.version), .text(migration.name), SQLiteStorage.milliseconds(Date())]
                 )
-                done.append("\(migration.component)/\(String(format: "%04d", migration.version))_\(migration.name)")
+                done.append(migration.label)
             }
             return done
         }

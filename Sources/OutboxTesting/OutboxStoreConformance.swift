@@ -88,7 +88,7 @@ public enum OutboxStoreConformance: String, CaseIterable, Sendable, CustomTestSt
             var batch = try await store.claim(limit: 1, owner: "r1", leaseDuration: lease)
             let id = try #require(batch.events.first?.id)
             try await store.complete([.failed(id: id, error: "boom", retryAt: Date().addingTimeInterval(3600))], owner: "r1")
-            var stored = try #require(try await store.events(aggregateID: "a").first)
+            let stored = try #require(try await store.events(aggregateID: "a").first)
             #expect(stored.status == .pending && stored.attempts == 1 && stored.lastError == "boom")
             #expect(stored.availableAt > Date().addingTimeInterval(3000))
             // Backing off: not claimable before its time.

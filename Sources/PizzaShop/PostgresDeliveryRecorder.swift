@@ -15,7 +15,7 @@ public struct PostgresDeliveryRecorder: DeliveryRecorder {
     }
 
     public static let migrations = PostgresInbox.migrations + [
-        PostgresMigration(component: "pizza-consumer", version: 1, name: "create_pizza_deliveries", statements: [
+        SchemaMigration(component: "pizza-consumer", version: 1, name: "create_pizza_deliveries", statements: [
             // No unique key on purpose: the ledger must be able to see a second effect if one happened.
             """
             CREATE TABLE IF NOT EXISTS pizza_deliveries (

@@ -17,9 +17,9 @@ public struct PostgresPizzaOrderRepository: PizzaOrderRepository {
     }
 
     /// The pizza shop's own migrations followed by the outbox's.
-    public var migrations: [PostgresMigration] {
+    public var migrations: [SchemaMigration] {
         outbox.migrations + [
-            PostgresMigration(component: "pizza", version: 1, name: "create_pizza_orders", statements: [
+            SchemaMigration(component: "pizza", version: 1, name: "create_pizza_orders", statements: [
                 """
                 CREATE TABLE IF NOT EXISTS pizza_orders (
                     id uuid PRIMARY KEY,

@@ -12,7 +12,7 @@ public struct SQLiteDeliveryRecorder: DeliveryRecorder {
     }
 
     public static let migrations = SQLiteInbox.migrations + [
-        SQLiteMigration(component: "pizza-consumer", version: 1, name: "create_pizza_deliveries", statements: [
+        SchemaMigration(component: "pizza-consumer", version: 1, name: "create_pizza_deliveries", statements: [
             // No unique key on purpose: the ledger must be able to see a second effect if one happened.
             """
             CREATE TABLE IF NOT EXISTS pizza_deliveries (

@@ -13,9 +13,9 @@ public struct SQLitePizzaOrderRepository: PizzaOrderRepository, ProducerLedgerSo
     }
 
     /// The outbox's migrations followed by the pizza shop's.
-    public var migrations: [SQLiteMigration] {
+    public var migrations: [SchemaMigration] {
         outbox.migrations + [
-            SQLiteMigration(component: "pizza", version: 1, name: "create_pizza_orders", statements: [
+            SchemaMigration(component: "pizza", version: 1, name: "create_pizza_orders", statements: [
                 """
                 CREATE TABLE IF NOT EXISTS pizza_orders (
                     id TEXT PRIMARY KEY,

@@ -105,7 +105,7 @@ struct SQLiteStoreConformanceTests {
     @Test func aRepeatIsCountedAndHasNoSecondEffect() async throws {
         try await withTemporaryStorage { storage in
             try await storage.migrate(SQLiteInbox.migrations + [
-                SQLiteMigration(component: "test", version: 1, name: "effects", statements: ["CREATE TABLE effects (event_id TEXT)"]),
+                SchemaMigration(component: "test", version: 1, name: "effects", statements: ["CREATE TABLE effects (event_id TEXT)"]),
             ])
             let inbox = SQLiteInbox(storage: storage)
             let message = InboxMessage(eventID: "e1", group: "g", aggregateID: "o1")
