@@ -86,6 +86,8 @@ public final class MemoryOutboxStore: OutboxStore {
                 case .published:
                     state.rows[position].event.status = .completed
                     state.rows[position].event.publishedAt = now
+                case .released(_, let error):
+                    state.rows[position].event.lastError = error
                 case .failed(_, let error, let retryAt):
                     state.rows[position].event.attempts += 1
                     state.rows[position].event.lastError = error

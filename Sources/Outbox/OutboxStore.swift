@@ -18,10 +18,13 @@ public enum DeliveryOutcome: Sendable, Equatable {
     case published(id: UUID)
     /// Not published: retry at `retryAt`, or park as `failed` when `retryAt` is nil.
     case failed(id: UUID, error: String, retryAt: Date?)
+    /// Not attempted through no fault of the event (the broker was unreachable): the lease is
+    /// dropped and the error kept, but no attempt is counted, so an outage never parks events.
+    case released(id: UUID, error: String)
 
     public var id: UUID {
         switch self {
-        case .published(let id), .failed(let id, _, _): id
+        case .published(let id), .failed(let id, _, _), .released(let id, _): id
         }
     }
 }

@@ -11,7 +11,9 @@ public typealias ProcessingStep = @Sendable (OutboxEvent) async throws -> Void
 /// publishes the survivors pipelined, and reports every outcome back to the store.
 ///
 /// A crash between publish and mark leaves the events pending under an expiring lease, so they are
-/// published again: delivery is at-least-once and consumers de-duplicate by event id.
+/// published again: delivery is at-least-once and consumers de-duplicate by event id. A failing
+/// processing step costs the event an attempt; an unreachable broker does not (the relay backs off
+/// instead), so an outage never parks events as failed.
 public final class Relay: Service, Sendable {
     private let store: any OutboxStore
     private let publisher: any MessagePublisher
@@ -105,8 +107,11 @@ public final class Relay: Service, Sendable {
         var outcomes: [DeliveryOutcome] = []
         outcomes.reserveCapacity(batch.events.count)
         for event in batch.events {
-            if let message = stepErrors[event.id] ?? publishError.map({ "publish: \($0)" }) {
+            if let message = stepErrors[event.id] {
                 outcomes.append(failure(of: event, message: message, now: now))
+            } else if let publishError {
+                // The broker, not the event, failed: hand the event back uncounted.
+                outcomes.append(.released(id: event.id, error: "publish: \(publishError)"))
             } else {
                 outcomes.append(.published(id: event.id))
             }
@@ -114,8 +119,8 @@ public final class Relay: Service, Sendable {
         try await store.complete(outcomes, owner: batch.owner)
         record(outcomes, batchSize: batch.events.count, since: started)
 
-        if let publishError, ready.count == batch.events.count {
-            // Nothing went out: surface it so the loop backs off instead of spinning.
+        if let publishError {
+            // Surface it so the loop backs off (growing) instead of spinning on the outage.
             throw publishError
         }
         return batch.events.count
@@ -168,6 +173,7 @@ public final class Relay: Service, Sendable {
             case .published: published += 1
             case .failed(_, _, .some): retried += 1
             case .failed(_, _, .none): parked += 1
+            case .released: break
             }
         }
         metrics.published.increment(by: published)

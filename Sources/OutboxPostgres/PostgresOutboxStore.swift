@@ -86,6 +86,7 @@ public struct PostgresOutboxStore: OutboxStore {
         var published: [UUID] = []
         var retryIDs: [UUID] = [], retryErrors: [String] = [], retryAt: [Date] = []
         var parkedIDs: [UUID] = [], parkedErrors: [String] = []
+        var releasedIDs: [UUID] = [], releasedErrors: [String] = []
         for outcome in outcomes {
             switch outcome {
             case .published(let id):
@@ -94,6 +95,8 @@ public struct PostgresOutboxStore: OutboxStore {
                 retryIDs.append(id); retryErrors.append(error); retryAt.append(at)
             case .failed(let id, let error, nil):
                 parkedIDs.append(id); parkedErrors.append(error)
+            case .released(let id, let error):
+                releasedIDs.append(id); releasedErrors.append(error)
             }
         }
         try await client.withTransaction(logger: logger) { connection in
@@ -112,6 +115,15 @@ public struct PostgresOutboxStore: OutboxStore {
                     SET attempts = t.attempts + 1, last_error = f.error, available_at = f.retry_at,
                         locked_by = NULL, locked_until = NULL
                     FROM unnest(\(retryIDs)::uuid[], \(retryErrors)::text[], \(retryAt)::timestamptz[]) AS f(id, error, retry_at)
+                    WHERE t.id = f.id AND t.locked_by = \(owner) AND t.status = 'pending'
+                    """, logger: logger)
+            }
+            if !releasedIDs.isEmpty {
+                // -- not attempted (broker unreachable): free for the next claim, no attempt counted
+                try await connection.query("""
+                    UPDATE \(unescaped: table.name) t
+                    SET last_error = f.error, locked_by = NULL, locked_until = NULL
+                    FROM unnest(\(releasedIDs)::uuid[], \(releasedErrors)::text[]) AS f(id, error)
                     WHERE t.id = f.id AND t.locked_by = \(owner) AND t.status = 'pending'
                     """, logger: logger)
             }

@@ -112,6 +112,12 @@ public struct SQLiteOutboxStore: OutboxStore {
                         UPDATE \(table.name) SET status = 'completed', published_at = ?, locked_by = NULL, locked_until = NULL
                         WHERE id = ? AND locked_by = ? AND status = 'pending'
                         """, [now, .text(id.uuidString.lowercased()), .text(owner)])
+                case .released(let id, let error):
+                    // -- not attempted (broker unreachable): free for the next claim, no attempt counted
+                    _ = try await connection.query("""
+                        UPDATE \(table.name) SET last_error = ?, locked_by = NULL, locked_until = NULL
+                        WHERE id = ? AND locked_by = ? AND status = 'pending'
+                        """, [.text(error), .text(id.uuidString.lowercased()), .text(owner)])
                 case .failed(let id, let error, let retryAt):
                     // -- failed: count it, keep the error, back off or park
                     _ = try await connection.query("""

@@ -19,6 +19,7 @@ public enum OutboxStoreConformance: String, CaseIterable, Sendable, CustomTestSt
     case publishedEventsComplete
     case failuresBackOffAndCount
     case exhaustedFailuresPark
+    case releasedEventsAreFreeAndUncounted
     case foreignLeaseIsIgnored
     case perAggregateOrder
     case parkedEventBlocksOnlyItsAggregate
@@ -110,6 +111,16 @@ public enum OutboxStoreConformance: String, CaseIterable, Sendable, CustomTestSt
             let stored = try #require(try await store.events(aggregateID: "a").first)
             #expect(stored.status == .failed && stored.attempts == 1 && stored.lastError == "gave up")
             #expect(try await store.claim(limit: 1, owner: "r1", leaseDuration: lease).events.isEmpty)
+
+        case .releasedEventsAreFreeAndUncounted:
+            try await harness.enqueue([Self.event("a")], into: store)
+            let batch = try await store.claim(limit: 1, owner: "r1", leaseDuration: lease)
+            let id = try #require(batch.events.first?.id)
+            try await store.complete([.released(id: id, error: "broker down")], owner: "r1")
+            let stored = try #require(try await store.events(aggregateID: "a").first)
+            #expect(stored.status == .pending && stored.attempts == 0 && stored.lastError == "broker down")
+            // Claimable again at once, by anyone.
+            #expect(try await store.claim(limit: 1, owner: "r2", leaseDuration: lease).events.map(\.id) == [id])
 
         case .foreignLeaseIsIgnored:
             try await harness.enqueue([Self.event("a")], into: store)

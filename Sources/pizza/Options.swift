@@ -1,4 +1,7 @@
 import ArgumentParser
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#endif
 import Foundation
 import Logging
 import Outbox
@@ -70,8 +73,10 @@ struct LoggingOptions: ParsableArguments {
         }
     }
 
-    /// Bootstraps swift-log once and returns the process's root logger.
+    /// Bootstraps swift-log once and returns the process's root logger. Also makes stdout
+    /// line-buffered, so progress shows up at once when piped to a file or `tee`.
     func bootstrap(label: String, defaultLevel: Logger.Level = .info) -> Logger {
+        setvbuf(stdout, nil, _IOLBF, 0)
         let level = flagOrEnvironment(logLevel, "LOG_LEVEL").flatMap(Logger.Level.init(rawValue:)) ?? defaultLevel
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)

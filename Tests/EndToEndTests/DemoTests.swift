@@ -51,6 +51,23 @@ import Testing
         #expect(Self.value(verify.output, "completed") == completed)
     }
 
+    @Test(.timeLimit(.minutes(2)))
+    func ctrlCStopsAKeptRunningDemoCleanly() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pizza-demo-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let demo = try PizzaProcess("demo", [
+            "demo", "--orders", "20", "--port", "0", "--keep-running",
+            "--database-url", "sqlite:" + directory.appendingPathComponent("demo.sqlite").path,
+        ], logDirectory: directory)
+        defer { demo.stop() }
+        try await waitUntil("the demo to finish its run and keep running") { demo.output.contains("press Ctrl-C to stop") }
+        demo.process.interrupt()
+        demo.process.waitUntilExit()
+        #expect(demo.process.terminationStatus == 0, "\(demo.output.suffix(2000))")
+        #expect(demo.output.contains("result: OK"))
+    }
+
     @Test func badFlagsNameTheFlag() async throws {
         let run = try await PizzaProcess.run(["demo", "--failure-rate", "2"])
         #expect(run.status != 0)

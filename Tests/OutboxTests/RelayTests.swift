@@ -56,7 +56,8 @@ import Testing
         let relay = Relay(store: store, publisher: publisher, configuration: Self.configuration(), logger: Logger(label: "test"))
         await #expect(throws: RecordingPublisher.Down.self) { try await relay.runBatch() }
         let after = try #require(store.allEvents().first)
-        #expect(after.status == .pending && after.attempts == 1)
+        // The broker failed, not the event: no attempt is charged, the error is kept.
+        #expect(after.status == .pending && after.attempts == 0)
         #expect(after.lastError?.hasPrefix("publish:") == true)
         while try await relay.runBatch() == 0 {}
         #expect(publisher.messages.count == 1)
@@ -108,7 +109,7 @@ import Testing
         }
         #expect(publisher.calls == 5)
         #expect(store.allEvents().first?.status == .completed)
-        #expect(store.allEvents().first?.attempts == 4)
+        #expect(store.allEvents().first?.attempts == 0)
     }
 
     struct StepError: Error, CustomStringConvertible {

@@ -66,6 +66,18 @@ struct RedisIntegrationTests {
         #expect(!connection.isActive)
     }
 
+    @Test func selectsTheDatabaseFromTheURL() async throws {
+        let key = TestServers.uniqueName("resp_db")
+        let inDatabase3 = RedisClient(configuration: try RedisConfiguration(url: "redis://\(configuration.host):\(configuration.port)/3"), logger: logger)
+        let inDatabase0 = RedisClient(configuration: configuration, logger: logger)
+        try await inDatabase3.send(["SET", key, "here"])
+        #expect(try await inDatabase3.send(["GET", key]).string == "here")
+        #expect(try await inDatabase0.send(["GET", key]).isNull)
+        try await inDatabase3.send(["DEL", key])
+        await inDatabase3.close()
+        await inDatabase0.close()
+    }
+
     @Test func authFailureIsAClearServerError() async throws {
         var withPassword = configuration
         withPassword.password = "wrong"

@@ -1,0 +1,37 @@
+import Synchronization
+
+/// An in-memory inbox: the effect runs under the inbox's lock, so a delivery and its effect are
+/// recorded together and a repeat never runs the effect again. For tests and examples.
+public final class MemoryInbox: Inbox {
+    public typealias Transaction = Void
+
+    private struct Key: Hashable {
+        var group: String
+        var eventID: String
+    }
+
+    private let counts = Mutex<[Key: Int]>([:])
+    private let lock = AsyncLock()
+
+    public init() {}
+
+    public func receive(_ message: InboxMessage, effect: (Void) async throws -> Void) async throws -> InboxOutcome {
+        let key = Key(group: message.group, eventID: message.eventID)
+        return try await lock.withLock {
+            let seen = counts.withLock { $0[key] ?? 0 }
+            if seen > 0 {
+                counts.withLock { $0[key] = seen + 1 }
+                return .duplicate(deliveryCount: seen + 1)
+            }
+            // Recorded only once the effect succeeded: a failed effect leaves the event unseen.
+            try await effect(())
+            counts.withLock { $0[key] = 1 }
+            return .processed
+        }
+    }
+
+    /// How many times `eventID` reached `group`.
+    public func deliveryCount(eventID: String, group: String) -> Int {
+        counts.withLock { $0[Key(group: group, eventID: eventID)] ?? 0 }
+    }
+}
