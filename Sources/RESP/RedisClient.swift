@@ -9,6 +9,10 @@ public actor RedisClient {
     private let eventLoopGroup: any EventLoopGroup
     private let logger: Logger
     private var connection: RedisConnection?
+    /// Serialises connecting: actor methods interleave at `await`, so without it two callers could
+    /// each open a connection after a disconnect. Later callers wait for the first one's result.
+    private var isConnecting = false
+    private var connectWaiters: [CheckedContinuation<Void, Never>] = []
     private var failedAttempts = 0
     private var nextAttempt: ContinuousClock.Instant?
 
@@ -48,8 +52,27 @@ public actor RedisClient {
     }
 
     private func activeConnection() async throws -> RedisConnection {
-        if let connection, connection.isActive { return connection }
+        while true {
+            if let connection, connection.isActive { return connection }
+            guard isConnecting else { break }
+            await withCheckedContinuation { connectWaiters.append($0) }
+        }
+        isConnecting = true
         connection = nil
+        let result: Result<RedisConnection, any Error>
+        do {
+            result = .success(try await connect())
+        } catch {
+            result = .failure(error)
+        }
+        isConnecting = false
+        let waiters = connectWaiters
+        connectWaiters = []
+        for waiter in waiters { waiter.resume() }
+        return try result.get()
+    }
+
+    private func connect() async throws -> RedisConnection {
         if let nextAttempt { try await Task.sleep(until: nextAttempt) }
         do {
             let fresh = try await RedisConnection.connect(
