@@ -8,7 +8,9 @@ public protocol BrokerHarness: Sendable {
     var capabilities: BrokerCapabilities { get }
     func publisher() -> any MessagePublisher
     /// A subscriber in `group` (brokers without groups ignore it); `ready` runs once it receives.
-    func subscriber(group: String, consumer: String, ready: @escaping @Sendable () -> Void) -> any MessageSubscriber
+    /// `fastRedelivery` asks for short redelivery timers (the redelivery cases); otherwise timers
+    /// are long enough that normal processing never looks abandoned.
+    func subscriber(group: String, consumer: String, fastRedelivery: Bool, ready: @escaping @Sendable () -> Void) -> any MessageSubscriber
     /// A topic name no other test uses.
     func uniqueTopic() -> String
 }
@@ -81,7 +83,7 @@ public enum BrokerConformance: String, CaseIterable, Sendable, CustomTestStringC
 
         case .failedHandlerIsRedelivered:
             let collector = MessageCollector()
-            try await Self.with(harness, topic: topic, consumers: [("g", "c1", { message in
+            try await Self.with(harness, topic: topic, fastRedelivery: true, consumers: [("g", "c1", { message in
                 collector.add(message)
                 if message.deliveryCount == 1 { throw RefusedOnce() }
             })]) {
@@ -96,7 +98,9 @@ public enum BrokerConformance: String, CaseIterable, Sendable, CustomTestStringC
             let taken = MessageCollector(), rescued = MessageCollector()
             let readyFirst = MessageCollector()
             try await withThrowingTaskGroup(of: Void.self) { group in
-                let stuck = harness.subscriber(group: "g", consumer: "c1") { readyFirst.add(IncomingMessage(brokerID: "", body: "")) }
+                let stuck = harness.subscriber(group: "g", consumer: "c1", fastRedelivery: true) {
+                    readyFirst.add(IncomingMessage(brokerID: "", body: ""))
+                }
                 group.addTask {
                     try await stuck.subscribe(topic: topic) { message in
                         taken.add(message)
@@ -109,7 +113,7 @@ public enum BrokerConformance: String, CaseIterable, Sendable, CustomTestStringC
                 group.cancelAll()
                 try? await group.waitForAll()
             }
-            try await Self.with(harness, topic: topic, consumers: [("g", "c2", { rescued.add($0) })]) {
+            try await Self.with(harness, topic: topic, fastRedelivery: true, consumers: [("g", "c2", { rescued.add($0) })]) {
                 await rescued.wait(for: 1)
             }
             #expect(rescued.bodies == taken.bodies)
@@ -121,14 +125,14 @@ public enum BrokerConformance: String, CaseIterable, Sendable, CustomTestStringC
 
     /// Runs the consumers until `body` returns, starting `body` once all are ready.
     static func with<H: BrokerHarness>(
-        _ harness: H, topic: String,
+        _ harness: H, topic: String, fastRedelivery: Bool = false,
         consumers: [(group: String, consumer: String, handler: @Sendable (IncomingMessage) async throws -> Void)],
         _ body: () async throws -> Void
     ) async throws {
         let ready = MessageCollector()
         try await withThrowingTaskGroup(of: Void.self) { group in
             for consumer in consumers {
-                let subscriber = harness.subscriber(group: consumer.group, consumer: consumer.consumer) {
+                let subscriber = harness.subscriber(group: consumer.group, consumer: consumer.consumer, fastRedelivery: fastRedelivery) {
                     ready.add(IncomingMessage(brokerID: "", body: ""))
                 }
                 group.addTask { try await subscriber.subscribe(topic: topic, handler: consumer.handler) }

@@ -93,8 +93,8 @@ public actor RedisClient {
         }
     }
 
-    /// `initial * 2^(attempt-1)`, capped at `max`.
-    static func backoff(attempt: Int, _ bounds: (initial: Duration, max: Duration)) -> Duration {
+    /// `initial * 2^(attempt-1)`, capped at `max`: the reconnect delay after `attempt` failures.
+    public static func backoff(attempt: Int, _ bounds: (initial: Duration, max: Duration)) -> Duration {
         let seconds = bounds.initial.seconds * Double(1 << min(attempt - 1, 20))
         return .seconds(min(seconds, bounds.max.seconds))
     }

@@ -75,11 +75,19 @@ public final class RedisConnection: Sendable {
         let eventLoop = channel.eventLoop
         let promises = (0..<commands.count).map { _ in eventLoop.makePromise(of: RESPValue.self) }
         let timeout = TimeAmount.nanoseconds(Int64(configuration.commandTimeout.seconds * 1e9))
-        // A late reply would desynchronise the pipeline: on timeout the connection is closed.
+        // A late reply would desynchronise the pipeline: on timeout the replies fail and the
+        // connection is closed. (A promise completed twice keeps its first result.)
         let timer = eventLoop.scheduleTask(in: timeout) { [channel] in
-            channel.pipeline.fireErrorCaught(RedisError.timeout)
+            for promise in promises { promise.fail(RedisError.timeout) }
+            channel.close(promise: nil)
         }
-        channel.writeAndFlush(RESPRequest(buffer: buffer, promises: promises), promise: nil)
+        // A write to a closed channel never reaches the handler: fail the replies here, or their
+        // callers would wait forever.
+        let written = eventLoop.makePromise(of: Void.self)
+        written.futureResult.whenFailure { error in
+            for promise in promises { promise.fail(error is ChannelError ? RedisError.connectionClosed : error) }
+        }
+        channel.writeAndFlush(RESPRequest(buffer: buffer, promises: promises), promise: written)
         defer { timer.cancel() }
         var replies: [RESPValue] = []
         replies.reserveCapacity(promises.count)

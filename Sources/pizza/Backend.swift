@@ -14,8 +14,10 @@ struct Backend {
     let deliveries: any DeliveryRecorder
     /// Wakes in-process relays on commit (both kinds); PostgreSQL also gets NOTIFY via `services`.
     let wakeUp: WakeUpSignal
-    /// Long-running parts to run before anything that queries (the PostgreSQL pool and listener).
-    let services: [any Service]
+    /// The connection pool, to run before anything that queries (PostgreSQL only).
+    let pool: [any Service]
+    /// LISTEN for commits of other processes, feeding `wakeUp` (PostgreSQL only; relays need it).
+    let listener: [any Service]
     let migrate: @Sendable () async throws -> Void
     let close: @Sendable () async -> Void
 
@@ -31,7 +33,7 @@ struct Backend {
             let migrations = repository.migrations + SQLiteDeliveryRecorder.migrations
             return Backend(
                 repository: repository, outbox: outbox, deliveries: SQLiteDeliveryRecorder(storage: storage), wakeUp: wakeUp,
-                services: [],
+                pool: [], listener: [],
                 migrate: { try await storage.migrate(migrations) },
                 close: { await storage.close() }
             )
@@ -48,7 +50,8 @@ struct Backend {
         return Backend(
             repository: setup.repository, outbox: setup.outbox,
             deliveries: PostgresDeliveryRecorder(client: setup.client, logger: logger), wakeUp: wakeUp,
-            services: [setup.client, PostgresWakeUpListener(url: parsed, channel: setup.outbox.channel, signal: wakeUp, logger: logger)],
+            pool: [setup.client],
+            listener: [PostgresWakeUpListener(url: parsed, channel: setup.outbox.channel, signal: wakeUp, logger: logger)],
             migrate: { try await PostgresMigrator(migrations).migrate(client: setup.client, logger: logger) },
             close: {}
         )

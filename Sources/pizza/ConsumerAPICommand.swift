@@ -1,8 +1,11 @@
 import ArgumentParser
+import Foundation
 import Hummingbird
 import Outbox
 import OutboxRedis
 import PizzaShop
+import RESP
+import ServiceLifecycle
 
 struct ConsumerAPICommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -14,32 +17,66 @@ struct ConsumerAPICommand: AsyncParsableCommand {
     @Option(help: "Port to listen on (env PORT).") var port: Int?
     @OptionGroup var redis: RedisOptions
     @Option(help: "Broker to subscribe to: \(BrokerKind.allCases.map(\.rawValue).joined(separator: ", ")).")
-    var broker: BrokerKind = .redisPubSub
-    @Option(help: "Topic (Redis channel) to subscribe to.") var topic = "pizza-orders"
+    var broker: BrokerKind = .redisStreams
+    @Option(help: "Topic (Redis stream or channel) to subscribe to.") var topic = "pizza-orders"
+    @Option(help: "Consumer group (redis-streams): each group receives every event.") var group = "consumer-api"
+    @Option(help: "Consumer name within the group (redis-streams; default host-pid).") var consumer: String?
+    @Option(help: "Seconds an unacknowledged entry stays with its consumer before another takes it over.")
+    var claimIdle = 30.0
+    @Option(name: .customLong("database-url"), help: "Inbox database (postgres://… or sqlite:PATH; env CONSUMER_DATABASE_URL): apply each event once.")
+    var databaseURL: String?
     @Option(help: "Most received events kept for GET /events.") var keep = 100_000
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
         if let port, !(0...65535).contains(port) { throw ValidationError("--port must be within 0...65535") }
         guard keep >= 1 else { throw ValidationError("--keep must be at least 1") }
+        guard claimIdle > 0 else { throw ValidationError("--claim-idle must be positive") }
+        guard !group.isEmpty else { throw ValidationError("--group must not be empty") }
     }
 
     func run() async throws {
         let logger = logging.bootstrap(label: "pizza.consumer-api")
         let port = try resolvedPort(port, default: 8081)
         let received = ReceivedEvents(capacity: keep)
+        let redisConfiguration = try redis.configuration()
+        let ready: @Sendable () async -> Void = { received.isSubscribed = true }
         let subscriber: any MessageSubscriber = switch broker {
+        case .redisStreams:
+            RedisStreamsSubscriber(
+                redis: redisConfiguration,
+                configuration: .init(
+                    group: group,
+                    consumer: consumer ?? "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)",
+                    claimIdle: seconds(claimIdle)
+                ),
+                logger: logger, onSubscribed: ready
+            )
         case .redisPubSub:
-            RedisPubSubSubscriber(configuration: try redis.configuration(), logger: logger) {
-                received.isSubscribed = true
-            }
+            RedisPubSubSubscriber(configuration: redisConfiguration, logger: logger, onSubscribed: ready)
         }
-        let consumer = EventConsumer(subscriber: subscriber, topic: topic, received: received, logger: logger)
+        // With an inbox database, each event takes effect once per group (a delivery row).
+        let inboxURL = flagOrEnvironment(databaseURL, "CONSUMER_DATABASE_URL")
+        let backend: Backend? = if let inboxURL {
+            try await Backend.open(url: inboxURL, connections: 10, logger: logger)
+        } else {
+            nil
+        }
+        let consumerService = EventConsumer(
+            subscriber: subscriber, topic: topic, group: group, received: received,
+            recorder: backend?.deliveries, logger: logger
+        )
         let app = Application(
             router: ConsumerAPI(received: received).router(),
             configuration: .init(address: .hostname(hostname, port: port), serverName: "pizza-consumer-api"),
             logger: logger
         )
-        try await runServices([consumer, app], logger: logger)
+        let services: [any Service] = if let backend {
+            backend.pool + [PreparedService(name: "migration", prepare: backend.migrate, service: consumerService, logger: logger), app]
+        } else {
+            [consumerService, app]
+        }
+        try await runServices(services, logger: logger)
+        await backend?.close()
     }
 }

@@ -96,7 +96,7 @@ struct DemoCommand: AsyncParsableCommand {
             demo: self, backend: backend, received: received, ready: ready, serverPort: serverPort,
             brokerIsAtMostOnce: brokerSetup.publisher.capabilities.isEmpty, logger: logger
         )
-        let services: [any Service] = backend.services + [
+        let services: [any Service] = backend.pool + backend.listener + [
             PreparedService(name: "migration", prepare: backend.migrate, service: relay, logger: logger),
         ] + consumers + [app]
         let group = ServiceGroup(configuration: .init(

@@ -15,8 +15,9 @@ struct JobCommand: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var redis: RedisOptions
     @Option(help: "Broker to publish to: \(BrokerKind.allCases.map(\.rawValue).joined(separator: ", ")).")
-    var broker: BrokerKind = .redisPubSub
-    @Option(help: "Topic (Redis channel) to publish to.") var topic = "pizza-orders"
+    var broker: BrokerKind = .redisStreams
+    @Option(help: "Topic (Redis stream or channel) to publish to.") var topic = "pizza-orders"
+    @Option(help: "Approximate length a Redis stream is trimmed to (XADD MAXLEN ~).") var streamMaxLength = 1_000_000
     @Option(help: "Most events claimed per batch.") var batchSize = 500
     @Option(help: "Seconds between polls when no NOTIFY arrives.") var pollInterval = 1.0
     @Option(help: "Seconds a claim keeps other jobs away from its events.") var leaseSeconds = 60.0
@@ -30,6 +31,7 @@ struct JobCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
+        guard streamMaxLength >= 1 else { throw ValidationError("--stream-max-length must be at least 1") }
         guard pollInterval > 0 else { throw ValidationError("--poll-interval must be positive") }
         guard leaseSeconds > 0 else { throw ValidationError("--lease-seconds must be positive") }
         guard simulateLatencyMs >= 0 else { throw ValidationError("--simulate-latency-ms must not be negative") }
@@ -45,6 +47,7 @@ struct JobCommand: AsyncParsableCommand {
         let backend = try await database.open(logger: logger)
         let redisClient = RedisClient(configuration: try redis.configuration(), logger: logger)
         let publisher: any MessagePublisher = switch broker {
+        case .redisStreams: RedisStreamsPublisher(client: redisClient, maxLength: streamMaxLength)
         case .redisPubSub: RedisPubSubPublisher(client: redisClient)
         }
         let relay = Relay(
@@ -65,7 +68,7 @@ struct JobCommand: AsyncParsableCommand {
             process: OrderProcessing(latency: .milliseconds(simulateLatencyMs), failureRate: failureRate).step
         )
         let migrate = noMigrate
-        try await runServices(backend.services + [
+        try await runServices(backend.pool + backend.listener + [
             PreparedService(name: "migration", prepare: {
                 if !migrate { try await backend.migrate() }
             }, service: relay, logger: logger),

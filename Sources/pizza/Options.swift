@@ -60,6 +60,9 @@ struct RedisOptions: ParsableArguments {
 
 /// The broker kinds a process can use across processes.
 enum BrokerKind: String, ExpressibleByArgument, CaseIterable {
+    /// Durable, consumer groups, acknowledgements: at-least-once to every group.
+    case redisStreams = "redis-streams"
+    /// The seed's behaviour: at-most-once to whoever is subscribed now.
     case redisPubSub = "redis-pubsub"
 }
 

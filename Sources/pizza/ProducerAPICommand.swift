@@ -32,7 +32,7 @@ struct ProducerAPICommand: AsyncParsableCommand {
                 try await retryUntilDone("migration", logger: logger) { try await backend.migrate() }
             }
         }
-        try await runServices(backend.services + [app], logger: logger)
+        try await runServices(backend.pool + [app], logger: logger)
         await backend.close()
     }
 }

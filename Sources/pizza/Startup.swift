@@ -55,7 +55,7 @@ struct PostgresSetup {
 /// Runs `body` while the backend's services (the PostgreSQL pool) run, for one-shot commands.
 func withBackend<T: Sendable>(_ backend: Backend, _ body: () async throws -> T) async throws -> T {
     let result = try await withThrowingTaskGroup(of: Void.self) { group in
-        for service in backend.services where service is PostgresClient {
+        for service in backend.pool {
             group.addTask { try await service.run() }
         }
         defer { group.cancelAll() }

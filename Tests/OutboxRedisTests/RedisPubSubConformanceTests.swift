@@ -16,7 +16,7 @@ struct RedisPubSubHarness: BrokerHarness {
 
     var capabilities: BrokerCapabilities { [] }
     func publisher() -> any MessagePublisher { RedisPubSubPublisher(client: client) }
-    func subscriber(group: String, consumer: String, ready: @escaping @Sendable () -> Void) -> any MessageSubscriber {
+    func subscriber(group: String, consumer: String, fastRedelivery: Bool, ready: @escaping @Sendable () -> Void) -> any MessageSubscriber {
         RedisPubSubSubscriber(configuration: configuration, logger: Logger(label: "test"), onSubscribed: ready)
     }
     func uniqueTopic() -> String { TestServers.uniqueName("conformance") }

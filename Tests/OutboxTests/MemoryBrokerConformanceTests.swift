@@ -8,7 +8,7 @@ struct MemoryBrokerHarness: BrokerHarness {
 
     var capabilities: BrokerCapabilities { broker.capabilities }
     func publisher() -> any MessagePublisher { broker }
-    func subscriber(group: String, consumer: String, ready: @escaping @Sendable () -> Void) -> any MessageSubscriber {
+    func subscriber(group: String, consumer: String, fastRedelivery: Bool, ready: @escaping @Sendable () -> Void) -> any MessageSubscriber {
         broker.subscriber(group: group, consumer: consumer, onSubscribed: ready)
     }
     func uniqueTopic() -> String { "topic-\(UUID().uuidString)" }
