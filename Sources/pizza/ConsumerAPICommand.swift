@@ -76,7 +76,6 @@ struct ConsumerAPICommand: AsyncParsableCommand {
         } else {
             [consumerService, app]
         }
-        try await runServices(services, logger: logger)
-        await backend?.close()
+        try await runServices(services, closing: backend, logger: logger)
     }
 }

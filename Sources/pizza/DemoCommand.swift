@@ -105,7 +105,13 @@ struct DemoCommand: AsyncParsableCommand {
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         ))
-        try await group.run()
+        do {
+            try await group.run()
+        } catch {
+            await brokerSetup.close()
+            await backend.close()
+            throw error
+        }
         await brokerSetup.close()
         await backend.close()
         if runner.outcome.failed { throw ExitCode(1) }

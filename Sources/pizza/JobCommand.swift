@@ -72,8 +72,7 @@ struct JobCommand: AsyncParsableCommand {
             PreparedService(name: "migration", prepare: {
                 if !migrate { try await backend.migrate() }
             }, service: relay, logger: logger),
-        ], logger: logger)
+        ], closing: backend, logger: logger)
         await redisClient.close()
-        await backend.close()
     }
 }

@@ -32,8 +32,7 @@ struct ProducerAPICommand: AsyncParsableCommand {
                 try await retryUntilDone("migration", logger: logger) { try await backend.migrate() }
             }
         }
-        try await runServices(backend.pool + [app], logger: logger)
-        await backend.close()
+        try await runServices(backend.pool + [app], closing: backend, logger: logger)
     }
 }
 

@@ -52,25 +52,38 @@ struct PostgresSetup {
     }
 }
 
-/// Runs `body` while the backend's services (the PostgreSQL pool) run, for one-shot commands.
+/// Runs `body` while the backend's services (the PostgreSQL pool) run, for one-shot commands;
+/// the backend is closed afterwards, whether `body` succeeded or not.
 func withBackend<T: Sendable>(_ backend: Backend, _ body: () async throws -> T) async throws -> T {
-    let result = try await withThrowingTaskGroup(of: Void.self) { group in
-        for service in backend.pool {
-            group.addTask { try await service.run() }
+    do {
+        let result = try await withThrowingTaskGroup(of: Void.self) { group in
+            for service in backend.pool {
+                group.addTask { try await service.run() }
+            }
+            defer { group.cancelAll() }
+            return try await body()
         }
-        defer { group.cancelAll() }
-        return try await body()
+        await backend.close()
+        return result
+    } catch {
+        await backend.close()
+        throw error
     }
-    await backend.close()
-    return result
 }
 
-/// Runs `services` in order as one group that stops on SIGTERM/SIGINT.
-func runServices(_ services: [any Service], logger: Logger) async throws {
+/// Runs `services` in order as one group that stops on SIGTERM/SIGINT, then closes `backend`
+/// (also when the group fails).
+func runServices(_ services: [any Service], closing backend: Backend? = nil, logger: Logger) async throws {
     let group = ServiceGroup(configuration: .init(
         services: services.map { .init(service: $0) },
         gracefulShutdownSignals: [.sigterm, .sigint],
         logger: logger
     ))
-    try await group.run()
+    do {
+        try await group.run()
+    } catch {
+        await backend?.close()
+        throw error
+    }
+    await backend?.close()
 }

@@ -38,11 +38,19 @@ struct VerifyCommand: AsyncParsableCommand {
             return ledger
         }
         let ledger: DeliveryLedger
-        if consumerURL == producerURL {
-            ledger = try await withBackend(producer) { try await read(producer) }
-        } else {
-            let consumer = try await open(consumerURL, logger: logger)
-            ledger = try await withBackend(producer) { try await withBackend(consumer) { try await read(consumer) } }
+        do {
+            if consumerURL == producerURL {
+                ledger = try await withBackend(producer) { try await read(producer) }
+            } else {
+                let consumer = try await open(consumerURL, logger: logger)
+                ledger = try await withBackend(producer) { try await withBackend(consumer) { try await read(consumer) } }
+            }
+        } catch {
+            // The driver's own text (never the URL, which may hold a password), and the usual cause.
+            throw VerifyError(description: """
+                cannot read the delivery ledger: \(String(reflecting: error))
+                Do both databases have the pizza schema (pizza migrate, or a consumer-api with --database-url)?
+                """)
         }
         print(ledger.table)
         if !ledger.isHealthy { throw ExitCode(1) }
@@ -55,4 +63,8 @@ struct VerifyCommand: AsyncParsableCommand {
             throw ValidationError(error.description)
         }
     }
+}
+
+struct VerifyError: Error, CustomStringConvertible {
+    var description: String
 }

@@ -68,6 +68,15 @@ import Testing
         #expect(demo.output.contains("result: OK"))
     }
 
+    @Test func verifyOnAnEmptyDatabaseSaysWhatIsMissing() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("empty-\(UUID().uuidString).sqlite").path
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        let run = try await PizzaProcess.run(["verify", "--database-url", "sqlite:" + path])
+        #expect(run.status == 1, "\(run.output)")
+        #expect(run.output.contains("no such table"))
+        #expect(run.output.contains("pizza migrate"))
+    }
+
     @Test func badFlagsNameTheFlag() async throws {
         let run = try await PizzaProcess.run(["demo", "--failure-rate", "2"])
         #expect(run.status != 0)
