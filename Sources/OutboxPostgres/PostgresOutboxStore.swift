@@ -54,7 +54,7 @@ public struct PostgresOutboxStore: OutboxStore {
     }
 
     public func claim(limit: Int, owner: String, leaseDuration: Duration) async throws -> ClaimedBatch {
-        let leaseMilliseconds = Int64(leaseDuration.components.seconds * 1000 + leaseDuration.components.attoseconds / 1_000_000_000_000_000)
+        let leaseMilliseconds = leaseDuration.wholeMilliseconds
         let rows = try await client.query("""
             WITH due AS (
                 -- 1. due, unleased events, oldest first; rows another relay is claiming right now are skipped

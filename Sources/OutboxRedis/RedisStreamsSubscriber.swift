@@ -88,7 +88,7 @@ public struct RedisStreamsSubscriber: MessageSubscriber {
             after = last.id
         }
         var nextClaim = ContinuousClock.now + configuration.claimIdle
-        let blockMilliseconds = String(Int(configuration.block.components.seconds * 1000 + configuration.block.components.attoseconds / 1_000_000_000_000_000))
+        let blockMilliseconds = String(configuration.block.wholeMilliseconds)
         while !Task.isCancelled {
             if ContinuousClock.now >= nextClaim {
                 try await reclaim(topic: topic, connection: connection, handler: handler)
@@ -104,7 +104,7 @@ public struct RedisStreamsSubscriber: MessageSubscriber {
 
     /// Takes over entries that stayed unacknowledged for `claimIdle` (their consumer failed or died).
     private func reclaim(topic: String, connection: RedisConnection, handler: @Sendable (IncomingMessage) async throws -> Void) async throws {
-        let idle = String(Int(configuration.claimIdle.components.seconds * 1000 + configuration.claimIdle.components.attoseconds / 1_000_000_000_000_000))
+        let idle = String(configuration.claimIdle.wholeMilliseconds)
         var cursor = "0-0"
         repeat {
             let reply = try await connection.send([

@@ -65,7 +65,7 @@ public final class SQLiteStorage: Sendable {
     }
 
     /// Milliseconds since 1970: how times are stored (exact and sortable).
-    static func milliseconds(_ date: Date) -> SQLiteData {
+    public static func milliseconds(_ date: Date) -> SQLiteData {
         .integer(Int((date.timeIntervalSince1970 * 1000).rounded()))
     }
 

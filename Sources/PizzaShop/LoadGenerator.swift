@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import Logging
+import Outbox
 import NIOCore
 import Synchronization
 
@@ -119,7 +120,7 @@ public struct LoadGenerator: Sendable {
             let sent = ContinuousClock.now
             var status = 0
             do {
-                let response = try await client.execute(request, timeout: .nanoseconds(Int64(configuration.requestTimeout.secondsValue * 1e9)))
+                let response = try await client.execute(request, timeout: .nanoseconds(Int64(configuration.requestTimeout.seconds * 1e9)))
                 status = Int(response.status.code)
                 _ = try await response.body.collect(upTo: 1 << 20)
             } catch {

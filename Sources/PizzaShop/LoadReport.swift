@@ -1,4 +1,5 @@
 import Foundation
+import Outbox
 
 /// The outcome of a client run: counts, throughput and latency percentiles.
 public struct LoadReport: Sendable, Equatable {
@@ -24,7 +25,7 @@ public struct LoadReport: Sendable, Equatable {
 
     /// Requests answered per second.
     public var throughput: Double {
-        elapsed > .zero ? Double(sent) / elapsed.secondsValue : 0
+        elapsed > .zero ? Double(sent) / elapsed.seconds : 0
     }
 
     /// The `q`-quantile (0…1) by nearest rank, or zero with no samples.
@@ -36,22 +37,15 @@ public struct LoadReport: Sendable, Equatable {
 
     /// The closing summary, one line per aspect.
     public var summary: String {
-        func ms(_ duration: Duration) -> String { String(format: "%.2f ms", duration.secondsValue * 1000) }
+        func ms(_ duration: Duration) -> String { String(format: "%.2f ms", duration.seconds * 1000) }
         return """
             sent:       \(sent)
             accepted:   \(accepted)
             rejected:   \(rejected)
             failed:     \(failed)
-            elapsed:    \(String(format: "%.2f s", elapsed.secondsValue))
+            elapsed:    \(String(format: "%.2f s", elapsed.seconds))
             throughput: \(String(format: "%.1f orders/s", throughput))
             latency:    p50 \(ms(percentile(0.5)))  p90 \(ms(percentile(0.9)))  p99 \(ms(percentile(0.99)))  max \(ms(latencies.last ?? .zero))
             """
-    }
-}
-
-extension Duration {
-    /// The duration in fractional seconds.
-    var secondsValue: Double {
-        Double(components.seconds) + Double(components.attoseconds) / 1e18
     }
 }

@@ -37,7 +37,7 @@ public struct SQLiteDeliveryRecorder: DeliveryRecorder {
                 INSERT INTO pizza_deliveries (consumer_group, event_id, order_id, event_type, delivered_at)
                 VALUES (?, ?, ?, ?, ?)
                 """, [.text(group), .text(envelope.id), .text(orderID), .text(envelope.type),
-                      .integer(Int((Date().timeIntervalSince1970 * 1000).rounded()))])
+                      SQLiteStorage.milliseconds(Date())])
         }
     }
 

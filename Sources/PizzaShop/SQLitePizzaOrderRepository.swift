@@ -43,7 +43,7 @@ public struct SQLitePizzaOrderRepository: PizzaOrderRepository, ProducerLedgerSo
                 """, [
                     .text(order.id.uuidString.lowercased()), .text(order.flavor), .text(order.size), .integer(order.quantity),
                     .integer(Int(order.price.cents)), .text(order.address), .text(order.userName),
-                    .integer(Int((order.createdAt.timeIntervalSince1970 * 1000).rounded())),
+                    SQLiteStorage.milliseconds(order.createdAt),
                 ])
             // -- its event, in the same transaction
             try await outbox.enqueue([event], on: connection)
