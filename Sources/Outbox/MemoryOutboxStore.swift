@@ -126,6 +126,63 @@ public final class MemoryOutboxStore: OutboxStore {
         }
     }
 
+    public func list(status: OutboxStatus?, limit: Int, afterSeq: Int64?) async throws -> [OutboxEvent] {
+        state.withLock { state in
+            Array(state.rows.lazy.map(\.event)
+                .filter { ($0.seq > (afterSeq ?? 0)) && (status == nil || $0.status == status) }
+                .prefix(limit))
+        }
+    }
+
+    public func retry(id: UUID) async throws -> RetryResult {
+        let result = state.withLock { state -> RetryResult in
+            guard let position = state.index[id] else { return .notFound }
+            guard state.rows[position].event.status == .failed else { return .notFailed(state.rows[position].event.status) }
+            Self.requeue(&state.rows[position])
+            return .requeued(state.rows[position].event)
+        }
+        if case .requeued = result { wakeUp?.signal() }
+        return result
+    }
+
+    public func retryFailed(limit: Int) async throws -> Int {
+        let count = state.withLock { state in
+            var count = 0
+            for position in state.rows.indices where count < limit && state.rows[position].event.status == .failed {
+                Self.requeue(&state.rows[position])
+                count += 1
+            }
+            return count
+        }
+        if count > 0 { wakeUp?.signal() }
+        return count
+    }
+
+    private static func requeue(_ row: inout Row) {
+        row.event.status = .pending
+        row.event.attempts = 0
+        row.event.availableAt = Date()
+        row.leaseOwner = nil
+        row.leaseUntil = nil
+    }
+
+    public func purgeCompleted(publishedBefore cutoff: Date, limit: Int) async throws -> Int? {
+        state.withLock { state in
+            var removed = 0
+            state.rows.removeAll { row in
+                guard removed < limit, row.event.status == .completed, let published = row.event.publishedAt,
+                      published < cutoff
+                else { return false }
+                removed += 1
+                return true
+            }
+            if removed > 0 {
+                state.index = Dictionary(uniqueKeysWithValues: state.rows.enumerated().map { ($1.event.id, $0) })
+            }
+            return removed
+        }
+    }
+
     /// Every stored event, in sequence order.
     public func allEvents() -> [OutboxEvent] {
         state.withLock { $0.rows.map(\.event) }

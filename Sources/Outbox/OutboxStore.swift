@@ -44,6 +44,16 @@ public struct OutboxStats: Sendable, Equatable, Codable {
     }
 }
 
+/// What `retry(id:)` did.
+public enum RetryResult: Sendable, Equatable {
+    /// The failed event is pending again, with a fresh set of attempts.
+    case requeued(OutboxEvent)
+    /// No event has that id.
+    case notFound
+    /// The event exists but is not failed; nothing changed.
+    case notFailed(OutboxStatus)
+}
+
 /// The outbox table as the relay sees it. Writing events happens in the application's own
 /// transaction through the driver's `enqueue(_:on:)`, which is not part of this protocol because
 /// its connection type is the driver's.
@@ -61,4 +71,17 @@ public protocol OutboxStore: Sendable {
 
     /// Counts per status.
     func stats() async throws -> OutboxStats
+
+    /// Up to `limit` events with `status` (any status when nil), oldest first, starting after `afterSeq`.
+    func list(status: OutboxStatus?, limit: Int, afterSeq: Int64?) async throws -> [OutboxEvent]
+
+    /// Makes one failed event pending again, due now, with its attempts reset (its last error is kept).
+    func retry(id: UUID) async throws -> RetryResult
+
+    /// Makes up to `limit` failed events pending again, oldest first; returns how many.
+    func retryFailed(limit: Int) async throws -> Int
+
+    /// Deletes up to `limit` completed events published before `cutoff`; returns how many, or nil
+    /// when another relay is purging right now (one purger at a time).
+    func purgeCompleted(publishedBefore cutoff: Date, limit: Int) async throws -> Int?
 }

@@ -25,6 +25,10 @@ public enum OutboxStoreConformance: String, CaseIterable, Sendable, CustomTestSt
     case parkedEventBlocksOnlyItsAggregate
     case concurrentClaimersNeverShare
     case eventsAndStats
+    case listPagesByStatus
+    case retryRequeuesOnlyFailedEvents
+    case retryFailedUnblocksTheAggregate
+    case purgeDeletesOnlyOldCompletedEvents
 
     public var testDescription: String { rawValue }
 
@@ -181,6 +185,63 @@ public enum OutboxStoreConformance: String, CaseIterable, Sendable, CustomTestSt
             let stats = try await store.stats()
             #expect(stats.pending == 1 && stats.completed == 1 && stats.failed == 1)
             #expect((stats.oldestPendingAgeSeconds ?? -1) >= 0)
+
+        case .listPagesByStatus:
+            let events = (0..<5).map { Self.event("a\($0)", $0) }
+            try await harness.enqueue(events, into: store)
+            _ = try await store.claim(limit: 2, owner: "r1", leaseDuration: lease)
+            try await store.complete([.failed(id: events[0].id, error: "x", retryAt: nil), .published(id: events[1].id)], owner: "r1")
+            #expect(try await store.list(status: .failed, limit: 10, afterSeq: nil).map(\.id) == [events[0].id])
+            #expect(try await store.list(status: .pending, limit: 10, afterSeq: nil).map(\.id) == events[2...].map(\.id))
+            let page = try await store.list(status: nil, limit: 2, afterSeq: nil)
+            #expect(page.map(\.id) == events[0..<2].map(\.id))
+            let next = try await store.list(status: nil, limit: 10, afterSeq: page.last?.seq)
+            #expect(next.map(\.id) == events[2...].map(\.id))
+
+        case .retryRequeuesOnlyFailedEvents:
+            let failing = Self.event("a", 1), fine = Self.event("b", 1)
+            try await harness.enqueue([failing, fine], into: store)
+            _ = try await store.claim(limit: 10, owner: "r1", leaseDuration: lease)
+            try await store.complete([.failed(id: failing.id, error: "poison", retryAt: nil)], owner: "r1")
+            guard case .requeued(let event) = try await store.retry(id: failing.id) else {
+                Issue.record("a failed event must be requeued")
+                return
+            }
+            #expect(event.status == .pending && event.attempts == 0 && event.lastError == "poison")
+            #expect(try await store.retry(id: failing.id) == .notFailed(.pending))
+            #expect(try await store.retry(id: UUID()) == .notFound)
+            // Due at once: the next claim takes it (the other event is still leased to r1).
+            #expect(try await store.claim(limit: 10, owner: "r2", leaseDuration: lease).events.map(\.id) == [failing.id])
+
+        case .retryFailedUnblocksTheAggregate:
+            let a1 = Self.event("a", 1), a2 = Self.event("a", 2), b1 = Self.event("b", 1)
+            try await harness.enqueue([a1, a2, b1], into: store)
+            _ = try await store.claim(limit: 10, owner: "r1", leaseDuration: lease)
+            try await store.complete([.failed(id: a1.id, error: "x", retryAt: nil), .failed(id: b1.id, error: "y", retryAt: nil)], owner: "r1")
+            #expect(try await store.retryFailed(limit: 1) == 1)
+            #expect(try await store.retryFailed(limit: 10) == 1)
+            #expect(try await store.retryFailed(limit: 10) == 0)
+            let batch = try await store.claim(limit: 10, owner: "r2", leaseDuration: lease)
+            #expect(batch.events.map(\.id) == [a1.id, b1.id])
+            try await store.complete([.published(id: a1.id), .published(id: b1.id)], owner: "r2")
+            #expect(try await store.claim(limit: 10, owner: "r2", leaseDuration: lease).events.map(\.id) == [a2.id])
+
+        case .purgeDeletesOnlyOldCompletedEvents:
+            let events = (0..<5).map { Self.event("a\($0)", $0) }
+            try await harness.enqueue(events, into: store)
+            _ = try await store.claim(limit: 4, owner: "r1", leaseDuration: lease)
+            try await store.complete(events[0..<3].map { .published(id: $0.id) } + [.failed(id: events[3].id, error: "x", retryAt: nil)], owner: "r1")
+            // Nothing was published before an hour ago.
+            #expect(try await store.purgeCompleted(publishedBefore: Date().addingTimeInterval(-3600), limit: 10) == 0)
+            // In batches: two, then the last one, then none.
+            let future = Date().addingTimeInterval(3600)
+            #expect(try await store.purgeCompleted(publishedBefore: future, limit: 2) == 2)
+            #expect(try await store.purgeCompleted(publishedBefore: future, limit: 2) == 1)
+            #expect(try await store.purgeCompleted(publishedBefore: future, limit: 2) == 0)
+            let left = try await store.list(status: nil, limit: 10, afterSeq: nil)
+            #expect(left.map(\.id) == [events[3].id, events[4].id])
+            let stats = try await store.stats()
+            #expect(stats.pending == 1 && stats.completed == 0 && stats.failed == 1)
         }
     }
 }

@@ -66,6 +66,7 @@ public struct EventConsumer: Service {
             "outbox.event.id": "\(envelope.id)",
             "outbox.event.type": "\(envelope.type)",
             "order.id": "\(envelope.subject ?? "-")",
+            "order.status": "\(data["to"]?.stringValue ?? data["status"]?.stringValue ?? "-")",
             "order.flavor": "\(data["flavor"]?.stringValue ?? "-")",
             "order.size": "\(data["size"]?.stringValue ?? "-")",
             "order.quantity": "\(data["quantity"]?.numberValue.map { String(Int($0)) } ?? "-")",

@@ -10,4 +10,15 @@ final class LockedDictionary<Key: Hashable & Sendable, Value: Sendable>: Sendabl
     }
 
     var values: [Value] { storage.withLock { Array($0.values) } }
+
+    /// Reads and replaces one entry atomically; `body` returns the new value and a result.
+    func update<Result, Failure: Error>(
+        _ key: Key, _ body: (Value?) throws(Failure) -> (Value, Result)
+    ) throws(Failure) -> (Value, Result) {
+        try storage.withLock { (storage: inout [Key: Value]) throws(Failure) -> (Value, Result) in
+            let (value, result) = try body(storage[key])
+            storage[key] = value
+            return (value, result)
+        }
+    }
 }

@@ -35,8 +35,10 @@ public struct PizzaOrder: Sendable, Hashable, Codable {
     public var address: String
     public var userName: String
     public var createdAt: Date
+    /// Where the order is now; `received` when created.
+    public var status: OrderStatus
 
-    public init(id: UUID, order: NewPizzaOrder, createdAt: Date) {
+    public init(id: UUID, order: NewPizzaOrder, createdAt: Date, status: OrderStatus = .received) {
         self.id = id
         self.flavor = order.flavor
         self.size = order.size
@@ -45,12 +47,27 @@ public struct PizzaOrder: Sendable, Hashable, Codable {
         self.address = order.address
         self.userName = order.userName
         self.createdAt = createdAt
+        self.status = status
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, flavor, size, quantity, price, address
+        case id, flavor, size, quantity, price, address, status
         case userName = "user_name"
         case createdAt = "created_at"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        id = try container.decode(UUID.self, forKey: .id)
+        flavor = try container.decode(String.self, forKey: .flavor)
+        size = try container.decode(String.self, forKey: .size)
+        quantity = try container.decode(Int.self, forKey: .quantity)
+        price = try container.decode(Money.self, forKey: .price)
+        address = try container.decode(String.self, forKey: .address)
+        userName = try container.decode(String.self, forKey: .userName)
+        createdAt = try container.decode(Date.self, forKey: .createdAt)
+        // Events written before statuses existed carry none: those orders were just received.
+        status = try container.decodeIfPresent(OrderStatus.self, forKey: .status) ?? .received
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -64,22 +81,25 @@ public struct PizzaOrder: Sendable, Hashable, Codable {
         try container.encode(address, forKey: .address)
         try container.encode(userName, forKey: .userName)
         try container.encode(createdAt, forKey: .createdAt)
+        try container.encode(status, forKey: .status)
     }
 
     /// The event type written with every new order.
     public static let createdEventType = "PizzaOrderCreated"
     /// The outbox aggregate type of orders.
     public static let aggregateType = "PizzaOrder"
+
+    /// The error for an unknown order id (HTTP 404).
+    static func notFound(_ id: UUID) -> PizzaShopError {
+        PizzaShopError(.notFound, "no order with id \(id.uuidString.lowercased())", status: .notFound)
+    }
 }
 
-/// What `GET /pizza/{id}` shows: the order and the delivery state of its event.
-public struct PizzaOrderView: Sendable, Codable, Equatable {
+/// What `GET /pizza/{id}` shows: the order and the delivery state of each of its events.
+public struct PizzaOrderView: Sendable, Equatable {
     public var order: PizzaOrder
-    public var eventID: UUID
-    public var status: String
-    public var attempts: Int
-    public var lastError: String?
-    public var publishedAt: Date?
+    /// The order's events in commit order.
+    public var events: [OutboxEvent]
 }
 
 /// JSON coding shared by the APIs, the events and the client: snake-case keys are explicit, dates

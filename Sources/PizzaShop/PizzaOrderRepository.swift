@@ -1,11 +1,14 @@
 import Foundation
 import Outbox
 
-/// Stores orders; `create` writes the order and its `PizzaOrderCreated` event in one transaction.
+/// Stores orders; every change writes the order and its event in one transaction.
 public protocol PizzaOrderRepository: Sendable {
-    /// Stores the order and its event atomically; returns the stored order and the event id.
+    /// Stores the order and its `PizzaOrderCreated` event atomically; returns the order and the event id.
     func create(_ order: NewPizzaOrder, headers: [String: String]) async throws -> (order: PizzaOrder, eventID: UUID)
-    /// The order and the state of its latest event, or nil.
+    /// Moves the order to `status` and writes its `OrderStatusChanged` event atomically. Throws a
+    /// `PizzaShopError` with `.notFound` for an unknown order and `.conflict` for a disallowed transition.
+    func changeStatus(id: UUID, to status: OrderStatus, headers: [String: String]) async throws -> (order: PizzaOrder, eventID: UUID)
+    /// The order and the state of its events, or nil.
     func find(id: UUID) async throws -> PizzaOrderView?
     /// Throws when the database does not answer.
     func checkReady() async throws
@@ -18,16 +21,6 @@ extension PizzaOrder {
         return NewOutboxEvent(
             id: id, aggregateType: PizzaOrder.aggregateType, aggregateID: self.id.uuidString.lowercased(),
             eventType: PizzaOrder.createdEventType, payload: payload, headers: headers, occurredAt: createdAt
-        )
-    }
-}
-
-extension PizzaOrderView {
-    init?(order: PizzaOrder, events: [OutboxEvent]) {
-        guard let latest = events.last else { return nil }
-        self.init(
-            order: order, eventID: latest.id, status: latest.status.rawValue, attempts: latest.attempts,
-            lastError: latest.lastError, publishedAt: latest.publishedAt
         )
     }
 }
@@ -52,6 +45,27 @@ public final class MemoryPizzaOrderRepository: PizzaOrderRepository {
     public func find(id: UUID) async throws -> PizzaOrderView? {
         guard let order = orders[id] else { return nil }
         return PizzaOrderView(order: order, events: try await outbox.events(aggregateID: id.uuidString.lowercased()))
+    }
+
+    public func changeStatus(id: UUID, to status: OrderStatus, headers: [String: String]) async throws -> (order: PizzaOrder, eventID: UUID) {
+        // The check, the change and the event happen under one lock: the memory "transaction".
+        let result = try orders.update(id) { order throws(PizzaShopError) -> (PizzaOrder, NewOutboxEvent) in
+            guard var order else { throw PizzaOrder.notFound(id) }
+            guard order.status.canMove(to: status) else {
+                throw OrderStatusChange.conflict(id, from: order.status, to: status)
+            }
+            let change = OrderStatusChange(orderID: id, from: order.status, to: status, changedAt: Date.now.roundedToMilliseconds)
+            let event: NewOutboxEvent
+            do {
+                event = try change.event(id: UUID(), headers: headers)
+            } catch {
+                throw PizzaShopError(.internalError, "the event could not be encoded", status: .internalServerError, underlying: error)
+            }
+            order.status = status
+            outbox.enqueue([event])
+            return (order, event)
+        }
+        return (result.0, result.1.id)
     }
 
     public func checkReady() async throws {}

@@ -33,6 +33,14 @@ public struct PostgresPizzaOrderRepository: PizzaOrderRepository {
                 )
                 """,
             ]),
+            SchemaMigration(component: "pizza", version: 2, name: "add_order_status", statements: [
+                """
+                ALTER TABLE pizza_orders
+                    ADD COLUMN IF NOT EXISTS status text NOT NULL DEFAULT 'received'
+                        CHECK (status IN ('received', 'baking', 'out_for_delivery', 'delivered', 'cancelled')),
+                    ADD COLUMN IF NOT EXISTS updated_at timestamptz
+                """,
+            ]),
         ]
     }
 
@@ -50,6 +58,37 @@ public struct PostgresPizzaOrderRepository: PizzaOrderRepository {
             try await outbox.enqueue(event, on: connection, logger: logger)
         }
         return (order, event.id)
+    }
+
+    public func changeStatus(id: UUID, to status: OrderStatus, headers: [String: String]) async throws -> (order: PizzaOrder, eventID: UUID) {
+        do {
+            return try await changeStatusInTransaction(id: id, to: status, headers: headers)
+        } catch let error as PostgresTransactionError {
+            // A refusal decided inside the transaction is the client's answer, not a database error.
+            if let refusal = error.closureError as? PizzaShopError { throw refusal }
+            throw error
+        }
+    }
+
+    private func changeStatusInTransaction(id: UUID, to status: OrderStatus, headers: [String: String]) async throws -> (order: PizzaOrder, eventID: UUID) {
+        try await client.withTransaction(logger: logger) { connection in
+            // -- lock the order: concurrent changes of one order queue here, so their events commit in order
+            let rows = try await connection.query("""
+                SELECT \(unescaped: Self.orderColumns) FROM pizza_orders WHERE id = \(id) FOR UPDATE
+                """, logger: logger)
+            guard var order = try await Self.decodeOrders(rows).first else { throw PizzaOrder.notFound(id) }
+            guard order.status.canMove(to: status) else { throw OrderStatusChange.conflict(id, from: order.status, to: status) }
+            let change = OrderStatusChange(orderID: id, from: order.status, to: status, changedAt: Date.now.roundedToMilliseconds)
+            let event = try change.event(id: UUID(), headers: headers)
+            // -- the new status
+            try await connection.query("""
+                UPDATE pizza_orders SET status = \(status.rawValue), updated_at = \(change.changedAt) WHERE id = \(id)
+                """, logger: logger)
+            // -- its event, in the same transaction
+            try await outbox.enqueue(event, on: connection, logger: logger)
+            order.status = status
+            return (order, event.id)
+        }
     }
 
     public func find(id: UUID) async throws -> PizzaOrderView? {
@@ -74,15 +113,15 @@ public struct PostgresPizzaOrderRepository: PizzaOrderRepository {
         return try await Self.decodeOrders(rows)
     }
 
-    static let orderColumns = "id, flavor, size, quantity, (price * 100)::bigint, address, user_name, created_at"
+    static let orderColumns = "id, flavor, size, quantity, (price * 100)::bigint, address, user_name, created_at, status"
 
     static func decodeOrders(_ rows: PostgresRowSequence) async throws -> [PizzaOrder] {
         var orders: [PizzaOrder] = []
-        for try await row in rows.decode((UUID, String, String, Int, Int64, String, String, Date).self) {
+        for try await row in rows.decode((UUID, String, String, Int, Int64, String, String, Date, String).self) {
             let new = NewPizzaOrder(
                 flavor: row.1, size: row.2, quantity: row.3, price: Money(cents: row.4), address: row.5, userName: row.6
             )
-            orders.append(PizzaOrder(id: row.0, order: new, createdAt: row.7.roundedToMilliseconds))
+            orders.append(PizzaOrder(id: row.0, order: new, createdAt: row.7.roundedToMilliseconds, status: OrderStatus(rawValue: row.8) ?? .received))
         }
         return orders
     }

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import Outbox
 
 /// The producer API: `POST /pizza`, `GET /pizza/{id}`, `/healthz`, `/readyz`.
 public struct ProducerAPI: Sendable {
@@ -20,6 +21,7 @@ public struct ProducerAPI: Sendable {
         router.add(middleware: JSONErrorMiddleware())
         router.post("pizza") { request, context in try await create(request, context: context) }
         router.get("pizza/{id}") { _, context in try await find(context: context) }
+        router.patch("pizza/{id}") { request, context in try await changeStatus(request, context: context) }
         router.get("healthz") { _, _ in try jsonResponse(["status": "ok"]) }
         router.get("readyz") { _, context in
             do {
@@ -34,21 +36,9 @@ public struct ProducerAPI: Sendable {
     }
 
     func create(_ request: Request, context: BasicRequestContext) async throws -> Response {
-        guard let contentType = request.headers[.contentType],
-              let mediaType = MediaType(from: contentType), mediaType.isType(.applicationJson)
-        else {
-            throw PizzaShopError(.unsupportedMediaType, "Content-Type must be application/json", status: .unsupportedMediaType)
-        }
-        let body: ByteBuffer
-        do {
-            body = try await request.body.collect(upTo: Self.maxBodySize)
-        } catch {
-            throw PizzaShopError(.bodyTooLarge, "the body is larger than \(Self.maxBodySize) bytes", status: .contentTooLarge, underlying: error)
-        }
+        let body = try await Self.jsonBody(request)
         let new = try NewPizzaOrder.parse(json: body.readableBytesView)
-        var headers: [String: String] = [:]
-        if let traceparent = request.headers[.traceparent] { headers["traceparent"] = traceparent }
-        let (order, eventID) = try await repository.create(new, headers: headers)
+        let (order, eventID) = try await repository.create(new, headers: Self.eventHeaders(request))
         context.logger.info("order accepted", metadata: [
             "order.id": "\(order.id.uuidString.lowercased())",
             "outbox.event.id": "\(eventID.uuidString.lowercased())",
@@ -57,14 +47,50 @@ public struct ProducerAPI: Sendable {
     }
 
     func find(context: BasicRequestContext) async throws -> Response {
-        let text = context.parameters.get("id") ?? ""
-        guard let id = UUID(uuidString: text) else {
+        let id = try Self.orderID(context)
+        guard let view = try await repository.find(id: id) else { throw PizzaOrder.notFound(id) }
+        return try jsonResponse(OrderResponse(view: view))
+    }
+
+    func changeStatus(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let id = try Self.orderID(context)
+        let body = try await Self.jsonBody(request)
+        let status = try OrderStatus.parsePatch(json: body.readableBytesView)
+        let (order, eventID) = try await repository.changeStatus(id: id, to: status, headers: Self.eventHeaders(request))
+        context.logger.info("order status changed", metadata: [
+            "order.id": "\(id.uuidString.lowercased())",
+            "order.status": "\(status.rawValue)",
+            "outbox.event.id": "\(eventID.uuidString.lowercased())",
+        ])
+        return try jsonResponse(OrderResponse(order: order, eventID: eventID))
+    }
+
+    static func orderID(_ context: BasicRequestContext) throws(PizzaShopError) -> UUID {
+        guard let id = UUID(uuidString: context.parameters.get("id") ?? "") else {
             throw PizzaShopError(.invalidValue, "id must be a UUID", field: "id", status: .badRequest)
         }
-        guard let view = try await repository.find(id: id) else {
-            throw PizzaShopError(.notFound, "no order with id \(id.uuidString.lowercased())", status: .notFound)
+        return id
+    }
+
+    /// The request body, which must be JSON and at most `maxBodySize` bytes.
+    static func jsonBody(_ request: Request) async throws -> ByteBuffer {
+        guard let contentType = request.headers[.contentType],
+              let mediaType = MediaType(from: contentType), mediaType.isType(.applicationJson)
+        else {
+            throw PizzaShopError(.unsupportedMediaType, "Content-Type must be application/json", status: .unsupportedMediaType)
         }
-        return try jsonResponse(OrderResponse(view: view))
+        do {
+            return try await request.body.collect(upTo: Self.maxBodySize)
+        } catch {
+            throw PizzaShopError(.bodyTooLarge, "the body is larger than \(Self.maxBodySize) bytes", status: .contentTooLarge, underlying: error)
+        }
+    }
+
+    /// Transport headers the event keeps (trace context).
+    static func eventHeaders(_ request: Request) -> [String: String] {
+        var headers: [String: String] = [:]
+        if let traceparent = request.headers[.traceparent] { headers["traceparent"] = traceparent }
+        return headers
     }
 }
 
@@ -72,14 +98,31 @@ extension HTTPField.Name {
     static let traceparent = HTTPField.Name("traceparent")!
 }
 
-/// The order as the API returns it: its fields, `event_id`, and on reads the event's state.
+/// The order as the API returns it: its fields, `event_id` (the event the request wrote, or on
+/// reads the latest), and on reads the delivery state of each of its events.
 struct OrderResponse: Encodable {
     var order: PizzaOrder
     var eventID: UUID
-    var status: String?
-    var attempts: Int?
-    var lastError: String?
-    var publishedAt: Date?
+    var events: [EventState]?
+
+    struct EventState: Encodable {
+        var event: OutboxEvent
+
+        enum CodingKeys: String, CodingKey {
+            case id, type, status, attempts, lastError = "last_error", publishedAt = "published_at"
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(event.id.uuidString.lowercased(), forKey: .id)
+            try container.encode(event.eventType, forKey: .type)
+            try container.encode(event.status.rawValue, forKey: .status)
+            try container.encode(event.attempts, forKey: .attempts)
+            // Explicit nulls: the fields exist on every read.
+            try container.encode(event.lastError, forKey: .lastError)
+            try container.encode(event.publishedAt, forKey: .publishedAt)
+        }
+    }
 
     init(order: PizzaOrder, eventID: UUID) {
         self.order = order
@@ -88,27 +131,18 @@ struct OrderResponse: Encodable {
 
     init(view: PizzaOrderView) {
         self.order = view.order
-        self.eventID = view.eventID
-        self.status = view.status
-        self.attempts = view.attempts
-        self.lastError = view.lastError
-        self.publishedAt = view.publishedAt
+        self.eventID = view.events.last?.id ?? UUID()
+        self.events = view.events.map(EventState.init(event:))
     }
 
     enum CodingKeys: String, CodingKey {
-        case eventID = "event_id", status, attempts, lastError = "last_error", publishedAt = "published_at"
+        case eventID = "event_id", events
     }
 
     func encode(to encoder: any Encoder) throws {
         try order.encode(to: encoder)
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(eventID.uuidString.lowercased(), forKey: .eventID)
-        if let status {
-            try container.encode(status, forKey: .status)
-            try container.encode(attempts, forKey: .attempts)
-            // Explicit nulls: the fields exist on every read.
-            try container.encode(lastError, forKey: .lastError)
-            try container.encode(publishedAt, forKey: .publishedAt)
-        }
+        if let events { try container.encode(events, forKey: .events) }
     }
 }

@@ -29,6 +29,13 @@ public struct SQLitePizzaOrderRepository: PizzaOrderRepository, ProducerLedgerSo
                 )
                 """,
             ]),
+            SchemaMigration(component: "pizza", version: 2, name: "add_order_status", statements: [
+                """
+                ALTER TABLE pizza_orders ADD COLUMN status TEXT NOT NULL DEFAULT 'received'
+                    CHECK (status IN ('received', 'baking', 'out_for_delivery', 'delivered', 'cancelled'))
+                """,
+                "ALTER TABLE pizza_orders ADD COLUMN updated_at INTEGER",
+            ]),
         ]
     }
 
@@ -50,6 +57,30 @@ public struct SQLitePizzaOrderRepository: PizzaOrderRepository, ProducerLedgerSo
         }
         outbox.committed()
         return (order, event.id)
+    }
+
+    public func changeStatus(id: UUID, to status: OrderStatus, headers: [String: String]) async throws -> (order: PizzaOrder, eventID: UUID) {
+        let result = try await storage.write { connection -> (PizzaOrder, UUID) in
+            // -- the order as it is now (the write transaction already excludes other writers)
+            let rows = try await connection.query(
+                "SELECT * FROM pizza_orders WHERE id = ?", [.text(id.uuidString.lowercased())]
+            )
+            guard var order = rows.first.flatMap(Self.order) else { throw PizzaOrder.notFound(id) }
+            guard order.status.canMove(to: status) else { throw OrderStatusChange.conflict(id, from: order.status, to: status) }
+            let change = OrderStatusChange(orderID: id, from: order.status, to: status, changedAt: Date.now.roundedToMilliseconds)
+            let event = try change.event(id: UUID(), headers: headers)
+            // -- the new status
+            _ = try await connection.query(
+                "UPDATE pizza_orders SET status = ?, updated_at = ? WHERE id = ?",
+                [.text(status.rawValue), SQLiteStorage.milliseconds(change.changedAt), .text(id.uuidString.lowercased())]
+            )
+            // -- its event, in the same transaction
+            try await outbox.enqueue([event], on: connection)
+            order.status = status
+            return (order, event.id)
+        }
+        outbox.committed()
+        return (order: result.0, eventID: result.1)
     }
 
     public func find(id: UUID) async throws -> PizzaOrderView? {
@@ -90,6 +121,9 @@ public struct SQLitePizzaOrderRepository: PizzaOrderRepository, ProducerLedgerSo
             quantity: row.column("quantity")?.integer ?? 0, price: Money(cents: Int64(cents)),
             address: row.column("address")?.string ?? "", userName: row.column("user_name")?.string ?? ""
         )
-        return PizzaOrder(id: id, order: new, createdAt: Date(timeIntervalSince1970: Double(created) / 1000).roundedToMilliseconds)
+        return PizzaOrder(
+            id: id, order: new, createdAt: Date(timeIntervalSince1970: Double(created) / 1000).roundedToMilliseconds,
+            status: row.column("status")?.string.flatMap(OrderStatus.init(rawValue:)) ?? .received
+        )
     }
 }

@@ -22,7 +22,8 @@ struct PostgresRepositoryTests {
             let (order, eventID) = try await repository.create(new, headers: ["traceparent": "00-abc"])
             let view = try #require(try await repository.find(id: order.id))
             #expect(view.order == order)
-            #expect(view.eventID == eventID && view.status == "pending" && view.attempts == 0)
+            #expect(view.events.map(\.id) == [eventID])
+            #expect(view.events.first?.status == .pending && view.events.first?.attempts == 0)
             // -- the column is numeric, not a float
             let rows = try await client.query("SELECT price::text FROM pizza_orders WHERE id = \(order.id)", logger: logger)
             for try await text in rows.decode(String.self) { #expect(text == "99999999.99") }

@@ -57,10 +57,14 @@ import Testing
             try await client.execute(uri: "/pizza/\(order.id.uuidString.lowercased())", method: .get) { response in
                 #expect(response.status == .ok)
                 let body = try Self.json(response.body)
-                #expect(body["status"] as? String == "pending")
-                #expect(body["attempts"] as? Int == 0)
-                #expect(body["last_error"] is NSNull)
+                #expect(body["status"] as? String == "received")
                 #expect(body["event_id"] as? String == eventID.uuidString.lowercased())
+                let event = try #require((body["events"] as? [[String: Any]])?.first)
+                #expect(event["id"] as? String == eventID.uuidString.lowercased())
+                #expect(event["type"] as? String == "PizzaOrderCreated")
+                #expect(event["status"] as? String == "pending")
+                #expect(event["attempts"] as? Int == 0)
+                #expect(event["last_error"] is NSNull)
             }
             try await client.execute(uri: "/pizza/\(UUID().uuidString)", method: .get) { response in
                 #expect(response.status == .notFound)
@@ -148,6 +152,7 @@ struct FailingRepository: PizzaOrderRepository {
     }
 
     func create(_ order: NewPizzaOrder, headers: [String: String]) async throws -> (order: PizzaOrder, eventID: UUID) { throw DatabaseDown() }
+    func changeStatus(id: UUID, to status: OrderStatus, headers: [String: String]) async throws -> (order: PizzaOrder, eventID: UUID) { throw DatabaseDown() }
     func find(id: UUID) async throws -> PizzaOrderView? { throw DatabaseDown() }
     func checkReady() async throws { throw DatabaseDown() }
 }
