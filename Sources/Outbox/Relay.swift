@@ -98,6 +98,7 @@ public final class Relay: Service, Sendable {
         if !messages.isEmpty {
             do {
                 try await publisher.publish(messages, topic: configuration.topic)
+                await configuration.afterPublish?(ready)
             } catch {
                 publishError = error
             }

@@ -18,6 +18,9 @@ public struct RelayConfiguration: Sendable {
     public var outageBackoff: RetryPolicy
     /// Identity of this relay in leases and logs.
     public var owner: String
+    /// Runs after the broker confirmed a batch and before its outcomes are stored — the window in
+    /// which a crash publishes events twice. For fault drills and tests; nil in production.
+    public var afterPublish: (@Sendable (_ published: [OutboxEvent]) async -> Void)?
 
     public init(
         topic: String,

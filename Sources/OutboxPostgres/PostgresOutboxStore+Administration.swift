@@ -59,9 +59,9 @@ extension PostgresOutboxStore {
     public func purgeCompleted(publishedBefore cutoff: Date, limit: Int) async throws -> Int? {
         let lockKey = "outbox-retention:\(table.name)"
         return try await client.withTransaction(logger: logger) { connection -> Int? in
-            // -- one purger at a time across all relays; the lock ends with the transaction
+            // -- one purger at a time across all relays of this table; the lock ends with the transaction
             let locked = try await connection.query(
-                "SELECT pg_try_advisory_xact_lock(hashtextextended(\(lockKey), 0))", logger: logger
+                "SELECT pg_try_advisory_xact_lock(hashtextextended(current_schema() || '/' || \(lockKey), 0))", logger: logger
             )
             for try await held in locked.decode(Bool.self) where !held { return nil }
             // -- a small batch of old completed events; rows locked by anyone else are left for next time

@@ -59,7 +59,14 @@ public struct DeliveryLedger: Sendable {
     public var completed: Int
     public var failed: [OutboxEvent]
     public var pending: Int
+    /// Pending events that wait behind a failed event of their order (they move once it is retried).
+    public var blocked: Int
+    /// Orders with a parked (failed) event: their later events wait, other orders flow.
+    public var parkedOrders: [String]
     public var groups: [GroupLine]
+
+    /// Pending events that are not blocked: still on their way.
+    public var inFlight: Int { pending - blocked }
 
     /// Nothing lost, no duplicate effect, nothing out of order.
     public var isHealthy: Bool {
@@ -72,17 +79,29 @@ public struct DeliveryLedger: Sendable {
         self.completed = events.count { $0.status == .completed }
         self.failed = events.filter { $0.status == .failed }
         self.pending = events.count { $0.status == .pending }
+        var parked = Set<String>()
+        var parkedOrders: [String] = []
+        var blocked = 0
+        for event in events.sorted(by: { $0.seq < $1.seq }) {
+            if event.status == .failed, parked.insert(event.aggregateID).inserted { parkedOrders.append(event.aggregateID) }
+            if event.status == .pending, parked.contains(event.aggregateID) { blocked += 1 }
+        }
+        self.blocked = blocked
+        self.parkedOrders = parkedOrders
 
         let seqByEvent = Dictionary(events.map { ($0.id.uuidString.lowercased(), $0.seq) }, uniquingKeysWith: { first, _ in first })
         let published = events.filter { $0.status == .completed }.map { $0.id.uuidString.lowercased() }
         let ordersWithEvents = Set(events.map(\.aggregateID))
-        let ordersWithoutEvents = orderIDs.count { !ordersWithEvents.contains($0) }
+        // An order without events either never got one (lost) or had them deleted by retention after
+        // delivery; a group that applied something of the order tells the two apart.
+        let ordersWithoutEvents = orderIDs.filter { !ordersWithEvents.contains($0) }
         let names = Set(expectedGroups).union(deliveries.map(\.group)).union(inbox.map(\.group)).sorted()
 
         self.groups = names.map { group in
             let mine = deliveries.filter { $0.group == group }
             var effects: [String: Int] = [:]
             for delivery in mine { effects[delivery.eventID, default: 0] += 1 }
+            let deliveredOrders = Set(mine.map(\.orderID))
             // Per order, applied positions must follow the events' commit sequence.
             var outOfOrder = 0
             var lastSeq: [String: Int64] = [:]
@@ -94,7 +113,7 @@ public struct DeliveryLedger: Sendable {
             return GroupLine(
                 group: group,
                 delivered: effects.count,
-                lost: published.count { effects[$0] == nil } + ordersWithoutEvents,
+                lost: published.count { effects[$0] == nil } + ordersWithoutEvents.count { !deliveredOrders.contains($0) },
                 duplicateDeliveries: inbox.filter { $0.group == group }.reduce(0) { $0 + max(0, $1.deliveryCount - 1) },
                 duplicateEffects: effects.values.reduce(0) { $0 + max(0, $1 - 1) },
                 outOfOrder: outOfOrder
@@ -124,7 +143,9 @@ public struct DeliveryLedger: Sendable {
         lines.append("  events                 \(events)")
         lines.append("    completed            \(completed)")
         lines.append("    failed               \(failed.count)")
-        lines.append("    pending (in flight)  \(pending)")
+        lines.append("    pending (in flight)  \(inFlight)")
+        lines.append("    pending (blocked)    \(blocked)")
+        lines.append("  parked orders          \(parkedOrders.count)")
         let widths = [16, 9, 4, 14, 11, 12]
         lines.append("  " + row(["group", "delivered", "lost", "dup-deliveries", "dup-effects", "out-of-order"], widths))
         if groups.isEmpty { lines.append("  (no consumer group has recorded anything)") }
@@ -133,7 +154,8 @@ public struct DeliveryLedger: Sendable {
                                      "\(group.duplicateEffects)", "\(group.outOfOrder)"], widths))
         }
         if !failed.isEmpty {
-            lines.append("failed events (parked after their last attempt; `GET /pizza/{order}` shows them):")
+            lines.append("failed events (parked after their last attempt, with their orders' later events waiting;")
+            lines.append("  `pizza outbox retry <event>` or POST /admin/outbox/{id}/retry requeues one):")
             for event in failed.prefix(20) {
                 lines.append("  event \(event.id.uuidString.lowercased())  order \(event.aggregateID)  attempts \(event.attempts)  error: \(event.lastError ?? "-")")
             }

@@ -4,15 +4,19 @@ import Hummingbird
 import Logging
 import Outbox
 
-/// The producer API: `POST /pizza`, `GET /pizza/{id}`, `/healthz`, `/readyz`.
+/// The producer API: `POST /pizza`, `GET|PATCH /pizza/{id}`, `/healthz`, `/readyz`, and `/admin/outbox…`
+/// when an admin token is configured.
 public struct ProducerAPI: Sendable {
     /// Largest accepted request body.
     public static let maxBodySize = 64 * 1024
 
     let repository: any PizzaOrderRepository
+    let admin: AdminAPI?
 
-    public init(repository: any PizzaOrderRepository) {
+    /// `admin` adds the `/admin/outbox` routes; without it they answer 404.
+    public init(repository: any PizzaOrderRepository, admin: AdminAPI? = nil) {
         self.repository = repository
+        self.admin = admin
     }
 
     /// The routes, with JSON errors for everything including unknown paths.
@@ -23,6 +27,7 @@ public struct ProducerAPI: Sendable {
         router.get("pizza/{id}") { _, context in try await find(context: context) }
         router.patch("pizza/{id}") { request, context in try await changeStatus(request, context: context) }
         router.get("healthz") { _, _ in try jsonResponse(["status": "ok"]) }
+        admin?.register(on: router)
         router.get("readyz") { _, context in
             do {
                 try await repository.checkReady()

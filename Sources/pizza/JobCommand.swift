@@ -5,6 +5,11 @@ import OutboxPostgres
 import OutboxRedis
 import PizzaShop
 import RESP
+import ServiceLifecycle
+import Synchronization
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#endif
 
 struct JobCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -26,6 +31,11 @@ struct JobCommand: AsyncParsableCommand {
     @Option(help: "Attempts before an event is parked as failed.") var maxAttempts = 10
     @Option(help: "First retry delay in seconds; doubles per attempt.") var retryInitial = 0.5
     @Option(help: "Longest retry delay in seconds.") var retryMax = 300.0
+    @Option(help: "How long completed events are kept (e.g. 24h, 30m, 90s); 0 keeps them forever.")
+    var retention = TimeSpan(argument: "24h")!
+    @Option(help: "Time between two retention rounds.") var retentionInterval = TimeSpan(argument: "60s")!
+    @Option(help: "Most completed events deleted per retention transaction.") var retentionBatchSize = 1_000
+    @Option(help: .hidden) var drillCrashAfterPublish: Int?
     @Flag(help: "Do not apply pending migrations at start.") var noMigrate = false
     @OptionGroup var logging: LoggingOptions
 
@@ -37,6 +47,11 @@ struct JobCommand: AsyncParsableCommand {
         guard simulateLatencyMs >= 0 else { throw ValidationError("--simulate-latency-ms must not be negative") }
         guard (0...1).contains(failureRate) else { throw ValidationError("--failure-rate must be within 0...1") }
         guard maxAttempts >= 1 else { throw ValidationError("--max-attempts must be at least 1") }
+        guard retentionBatchSize >= 1 else { throw ValidationError("--retention-batch-size must be at least 1") }
+        guard retentionInterval.duration > .zero else { throw ValidationError("--retention-interval must be positive") }
+        if let drillCrashAfterPublish, drillCrashAfterPublish < 1 {
+            throw ValidationError("--drill-crash-after-publish must be at least 1")
+        }
         guard retryInitial > 0, retryMax >= retryInitial else {
             throw ValidationError("--retry-initial must be positive and not above --retry-max")
         }
@@ -50,29 +65,69 @@ struct JobCommand: AsyncParsableCommand {
         case .redisStreams: RedisStreamsPublisher(client: redisClient, maxLength: streamMaxLength)
         case .redisPubSub: RedisPubSubPublisher(client: redisClient)
         }
+        var configuration = RelayConfiguration(
+            topic: topic,
+            source: "pizza-outbox/job",
+            batchSize: batchSize,
+            pollInterval: seconds(pollInterval),
+            leaseDuration: seconds(leaseSeconds),
+            retryPolicy: RetryPolicy(
+                initialDelay: seconds(retryInitial), maxDelay: seconds(retryMax), maxAttempts: maxAttempts
+            )
+        )
+        if let drillCrashAfterPublish {
+            configuration.afterPublish = DrillCrashPoint(afterBatches: drillCrashAfterPublish, logger: logger).hook
+        }
         let relay = Relay(
             store: backend.outbox,
             publisher: publisher,
             wakeUp: backend.wakeUp,
-            configuration: RelayConfiguration(
-                topic: topic,
-                source: "pizza-outbox/job",
-                batchSize: batchSize,
-                pollInterval: seconds(pollInterval),
-                leaseDuration: seconds(leaseSeconds),
-                retryPolicy: RetryPolicy(
-                    initialDelay: seconds(retryInitial), maxDelay: seconds(retryMax), maxAttempts: maxAttempts
-                )
-            ),
+            configuration: configuration,
             logger: logger,
             process: OrderProcessing(latency: .milliseconds(simulateLatencyMs), failureRate: failureRate).step
         )
         let migrate = noMigrate
-        try await runServices(backend.pool + backend.listener + [
+        var services: [any Service] = backend.pool + backend.listener + [
             PreparedService(name: "migration", prepare: {
                 if !migrate { try await backend.migrate() }
             }, service: relay, logger: logger),
-        ], closing: backend, logger: logger)
+        ]
+        if retention.duration > .zero {
+            services.append(OutboxRetention(
+                store: backend.outbox, retention: retention.duration, interval: retentionInterval.duration,
+                batchSize: retentionBatchSize, logger: logger
+            ))
+        }
+        try await runServices(services, closing: backend, logger: logger)
         await redisClient.close()
+    }
+}
+
+/// The fault drills' crash point: after the n-th published batch, before it is marked, the process
+/// kills itself with SIGKILL — no cleanup, exactly like a machine losing power.
+struct DrillCrashPoint: Sendable {
+    let afterBatches: Int
+    let logger: Logger
+    private let count = Counter()
+
+    init(afterBatches: Int, logger: Logger) {
+        self.afterBatches = afterBatches
+        self.logger = logger
+    }
+
+    final class Counter: Sendable {
+        let value = Mutex(0)
+    }
+
+    var hook: @Sendable ([OutboxEvent]) async -> Void {
+        { [count, afterBatches, logger] published in
+            let n = count.value.withLock { value in
+                value += 1
+                return value
+            }
+            guard n >= afterBatches else { return }
+            logger.warning("drill: crashing between publish and mark", metadata: ["outbox.batch.published": "\(published.count)"])
+            kill(getpid(), SIGKILL)
+        }
     }
 }

@@ -94,3 +94,19 @@ struct LoggingOptions: ParsableArguments {
 func seconds(_ value: Double) -> Duration {
     .milliseconds(Int64((value * 1000).rounded()))
 }
+
+/// A span of time on the command line: `500ms`, `90s`, `30m`, `24h`, `7d`, or plain seconds.
+struct TimeSpan: ExpressibleByArgument, CustomStringConvertible {
+    var duration: Duration
+    var description: String
+
+    init?(argument: String) {
+        let units: [(suffix: String, seconds: Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86400)]
+        let text = argument.trimmingCharacters(in: .whitespaces).lowercased()
+        let unit = units.first { text.hasSuffix($0.suffix) && Double(text.dropLast($0.suffix.count)) != nil }
+        let number = Double(unit.map { String(text.dropLast($0.suffix.count)) } ?? text)
+        guard let number, number.isFinite, number >= 0 else { return nil }
+        duration = seconds(number * (unit?.seconds ?? 1))
+        description = argument
+    }
+}

@@ -11,6 +11,8 @@ struct ProducerAPICommand: AsyncParsableCommand {
     @Option(help: "Address to listen on.") var hostname = "0.0.0.0"
     @Option(help: "Port to listen on (env PORT).") var port: Int?
     @Flag(help: "Do not apply pending migrations at start.") var noMigrate = false
+    @Option(help: "Bearer token that opens /admin/outbox (env ADMIN_TOKEN); without one those routes answer 404.")
+    var adminToken: String?
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var logging: LoggingOptions
 
@@ -22,8 +24,9 @@ struct ProducerAPICommand: AsyncParsableCommand {
         let logger = logging.bootstrap(label: "pizza.producer-api")
         let port = try resolvedPort(port, default: 8080)
         let backend = try await database.open(logger: logger)
+        let admin = flagOrEnvironment(adminToken, "ADMIN_TOKEN").map { AdminAPI(store: backend.outbox, token: $0) }
         var app = Application(
-            router: ProducerAPI(repository: backend.repository).router(),
+            router: ProducerAPI(repository: backend.repository, admin: admin).router(),
             configuration: .init(address: .hostname(hostname, port: port), serverName: "pizza-producer-api"),
             logger: logger
         )

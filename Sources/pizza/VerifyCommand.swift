@@ -30,8 +30,9 @@ struct VerifyCommand: AsyncParsableCommand {
         let read: @Sendable (Backend) async throws -> DeliveryLedger = { consumer in
             let deadline = ContinuousClock.now + .milliseconds(Int64(wait * 1000))
             var ledger = try await DeliveryLedger.read(producer: producer.repository, consumer: consumer.deliveries, expectedGroups: groups)
-            // Pending events are in flight, not lost: with --wait, give them time to land.
-            while ledger.pending > 0, ContinuousClock.now < deadline {
+            // Pending events are in flight, not lost: with --wait, give them time to land. Events
+            // blocked behind a parked event will not move until someone retries it.
+            while ledger.inFlight > 0 || !ledger.isHealthy, ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(250))
                 ledger = try await DeliveryLedger.read(producer: producer.repository, consumer: consumer.deliveries, expectedGroups: groups)
             }
@@ -47,7 +48,7 @@ struct VerifyCommand: AsyncParsableCommand {
             }
         } catch {
             // The driver's own text (never the URL, which may hold a password), and the usual cause.
-            throw VerifyError(description: """
+            throw CommandFailure("""
                 cannot read the delivery ledger: \(String(reflecting: error))
                 Do both databases have the pizza schema (pizza migrate, or a consumer-api with --database-url)?
                 """)
@@ -63,8 +64,4 @@ struct VerifyCommand: AsyncParsableCommand {
             throw ValidationError(error.description)
         }
     }
-}
-
-struct VerifyError: Error, CustomStringConvertible {
-    var description: String
 }

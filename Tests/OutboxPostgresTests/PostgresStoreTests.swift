@@ -122,3 +122,31 @@ struct PostgresStoreTests {
         var description: String { "simulated" }
     }
 }
+
+@Suite(.enabled(if: TestServers.postgresEnabled), .timeLimit(.minutes(2)))
+struct PostgresRetentionTests {
+    let logger = Logger(label: "test")
+
+    @Test func onlyOnePurgerAtATime() async throws {
+        try await TestSchema.with("retention") { _, client in
+            let store = try PostgresOutboxStore(client: client, table: "test_outbox", logger: logger)
+            try await PostgresMigrator(store.migrations).migrate(client: client, logger: logger)
+            try await client.withTransaction(logger: logger) { connection in
+                try await store.enqueue((0..<3).map { OutboxStoreConformance.event("a\($0)", $0) }, on: connection, logger: logger)
+            }
+            let batch = try await store.claim(limit: 10, owner: "r", leaseDuration: .seconds(30))
+            try await store.complete(batch.events.map { .published(id: $0.id) }, owner: "r")
+            let future = Date().addingTimeInterval(3600)
+            // Another relay is purging: it holds the retention lock for the length of its transaction.
+            try await client.withTransaction(logger: logger) { connection in
+                try await connection.query(
+                    "SELECT pg_advisory_xact_lock(hashtextextended(current_schema() || '/' || 'outbox-retention:test_outbox', 0))",
+                    logger: logger
+                )
+                #expect(try await store.purgeCompleted(publishedBefore: future, limit: 10) == nil)
+            }
+            // Its transaction ended: this one purges.
+            #expect(try await store.purgeCompleted(publishedBefore: future, limit: 10) == 3)
+        }
+    }
+}

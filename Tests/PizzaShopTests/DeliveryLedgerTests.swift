@@ -43,4 +43,24 @@ import Testing
         #expect(!ledger.isHealthy)
         #expect(ledger.table.contains("result: FAILED"))
     }
+
+    @Test func parkedOrdersBlockOnlyTheirOwnLaterEvents() {
+        let parked = Self.event("o1", 1, .failed), waiting = Self.event("o1", 2, .pending)
+        let flowing = Self.event("o2", 3), inFlight = Self.event("o3", 4, .pending)
+        let ledger = DeliveryLedger(
+            orderIDs: ["o1", "o2", "o3"], events: [parked, waiting, flowing, inFlight],
+            deliveries: [Self.delivery(flowing, "g", 1)], inbox: []
+        )
+        #expect(ledger.parkedOrders == ["o1"])
+        #expect(ledger.blocked == 1 && ledger.inFlight == 1)
+        #expect(ledger.isHealthy)
+        #expect(ledger.table.contains("parked orders          1"))
+    }
+
+    @Test func ordersWhoseEventsRetentionDeletedAreNotLost() {
+        // o1's events were delivered and later deleted by retention; o2 never had an event.
+        let gone = Self.event("o1", 1)
+        let ledger = DeliveryLedger(orderIDs: ["o1", "o2"], events: [], deliveries: [Self.delivery(gone, "g", 1)], inbox: [])
+        #expect(ledger.groups.first?.lost == 1)
+    }
 }
