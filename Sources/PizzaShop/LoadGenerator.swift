@@ -14,13 +14,19 @@ public struct LoadGenerator: Sendable {
         public var concurrency: Int
         /// Orders per second across all workers; nil sends as fast as answers come.
         public var rate: Double?
+        /// Share (0…1) of accepted orders that are then walked through status changes (`PATCH`).
+        public var statusChanges: Double
         public var requestTimeout: Duration
 
-        public init(baseURL: String, orders: Int, concurrency: Int, rate: Double? = nil, requestTimeout: Duration = .seconds(30)) {
+        public init(
+            baseURL: String, orders: Int, concurrency: Int, rate: Double? = nil, statusChanges: Double = 0,
+            requestTimeout: Duration = .seconds(30)
+        ) {
             self.baseURL = baseURL
             self.orders = orders
             self.concurrency = concurrency
             self.rate = rate
+            self.statusChanges = statusChanges
             self.requestTimeout = requestTimeout
         }
     }
@@ -40,6 +46,7 @@ public struct LoadGenerator: Sendable {
         var failed = 0
         var done = 0
         var latencies: [Duration] = []
+        var changes = LoadReport.StatusChanges()
     }
 
     /// Shared by the workers and the progress ticker.
@@ -51,7 +58,7 @@ public struct LoadGenerator: Sendable {
             let c = counters.withLock { $0 }
             return LoadReport(
                 sent: c.done, accepted: c.accepted, rejected: c.rejected, failed: c.failed,
-                elapsed: ContinuousClock.now - start, latencies: c.latencies
+                elapsed: ContinuousClock.now - start, latencies: c.latencies, statusChanges: c.changes
             )
         }
     }
@@ -118,14 +125,7 @@ public struct LoadGenerator: Sendable {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(bytes: try encoder.encode(generator.next())))
             let sent = ContinuousClock.now
-            var status = 0
-            do {
-                let response = try await client.execute(request, timeout: .nanoseconds(Int64(configuration.requestTimeout.seconds * 1e9)))
-                status = Int(response.status.code)
-                _ = try await response.body.collect(upTo: 1 << 20)
-            } catch {
-                logger.debug("request failed", metadata: ["error": "\(error)"])
-            }
+            let (status, body) = await send(request, client: client)
             let elapsed = ContinuousClock.now - sent
             tally.counters.withLock { counters in
                 counters.done += 1
@@ -136,6 +136,52 @@ public struct LoadGenerator: Sendable {
                 default: counters.failed += 1
                 }
             }
+            if (200..<300).contains(status), configuration.statusChanges > 0,
+               Double.random(in: 0..<1) < configuration.statusChanges,
+               let id = Self.orderID(in: body) {
+                try await changeStatus(of: id, url: url, client: client, tally: tally)
+            }
         }
+    }
+
+    /// Walks one order along a random kitchen path, one `PATCH` at a time.
+    private func changeStatus(of id: String, url: String, client: HTTPClient, tally: Tally) async throws {
+        let paths: [[OrderStatus]] = [
+            [.baking, .outForDelivery, .delivered], [.baking, .outForDelivery], [.baking, .cancelled], [.cancelled],
+        ]
+        for next in paths.randomElement()! {
+            var request = HTTPClientRequest(url: url + "/" + id)
+            request.method = .PATCH
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(string: #"{"status":"\#(next.rawValue)"}"#))
+            let (status, _) = await send(request, client: client)
+            tally.counters.withLock { counters in
+                switch status {
+                case 200..<300: counters.changes.accepted += 1
+                case 400..<500: counters.changes.rejected += 1
+                default: counters.changes.failed += 1
+                }
+            }
+            guard (200..<300).contains(status) else { return }
+        }
+    }
+
+    /// The status code (0 when no answer came) and the body.
+    private func send(_ request: HTTPClientRequest, client: HTTPClient) async -> (Int, ByteBuffer?) {
+        do {
+            let response = try await client.execute(request, timeout: .nanoseconds(Int64(configuration.requestTimeout.seconds * 1e9)))
+            let body = try await response.body.collect(upTo: 1 << 20)
+            return (Int(response.status.code), body)
+        } catch {
+            logger.debug("request failed", metadata: ["error": "\(error)"])
+            return (0, nil)
+        }
+    }
+
+    private struct Created: Decodable { var id: String }
+
+    static func orderID(in body: ByteBuffer?) -> String? {
+        guard let body else { return nil }
+        return try? JSONDecoder().decode(Created.self, from: Data(body.readableBytesView)).id
     }
 }

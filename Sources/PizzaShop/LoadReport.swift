@@ -13,14 +13,37 @@ public struct LoadReport: Sendable, Equatable {
     public var elapsed: Duration
     /// Latencies of answered requests, sorted ascending.
     public var latencies: [Duration]
+    /// The `PATCH` requests sent after accepted orders.
+    public var statusChanges: StatusChanges
 
-    public init(sent: Int, accepted: Int, rejected: Int, failed: Int, elapsed: Duration, latencies: [Duration]) {
+    /// Counts of status-change requests by answer.
+    public struct StatusChanges: Sendable, Equatable {
+        public var accepted = 0
+        /// 4xx answers, e.g. 409 for a change the order no longer allows.
+        public var rejected = 0
+        /// 5xx answers and transport errors.
+        public var failed = 0
+
+        public init(accepted: Int = 0, rejected: Int = 0, failed: Int = 0) {
+            self.accepted = accepted
+            self.rejected = rejected
+            self.failed = failed
+        }
+
+        public var sent: Int { accepted + rejected + failed }
+    }
+
+    public init(
+        sent: Int, accepted: Int, rejected: Int, failed: Int, elapsed: Duration, latencies: [Duration],
+        statusChanges: StatusChanges = StatusChanges()
+    ) {
         self.sent = sent
         self.accepted = accepted
         self.rejected = rejected
         self.failed = failed
         self.elapsed = elapsed
         self.latencies = latencies.sorted()
+        self.statusChanges = statusChanges
     }
 
     /// Requests answered per second.
@@ -38,6 +61,10 @@ public struct LoadReport: Sendable, Equatable {
     /// The closing summary, one line per aspect.
     public var summary: String {
         func ms(_ duration: Duration) -> String { String(format: "%.2f ms", duration.seconds * 1000) }
+        let changes = statusChanges.sent == 0 ? "" : """
+
+            status changes: \(statusChanges.sent) sent, \(statusChanges.accepted) accepted, \(statusChanges.rejected) rejected, \(statusChanges.failed) failed
+            """
         return """
             sent:       \(sent)
             accepted:   \(accepted)
@@ -46,6 +73,6 @@ public struct LoadReport: Sendable, Equatable {
             elapsed:    \(String(format: "%.2f s", elapsed.seconds))
             throughput: \(String(format: "%.1f orders/s", throughput))
             latency:    p50 \(ms(percentile(0.5)))  p90 \(ms(percentile(0.9)))  p99 \(ms(percentile(0.99)))  max \(ms(latencies.last ?? .zero))
-            """
+            """ + changes
     }
 }

@@ -12,12 +12,15 @@ struct ClientCommand: AsyncParsableCommand {
     @Option(help: "Orders to send.") var orders = 100
     @Option(help: "Requests in flight at once.") var concurrency = 8
     @Option(help: "Orders per second (default: as fast as answers come).") var rate: Double?
+    @Option(help: "Share (0...1) of accepted orders then moved through status changes with PATCH.") var statusChanges = 0.0
+    @Flag(help: "Exit 0 even when requests failed (fault drills expect some).") var allowFailures = false
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
         guard orders >= 1 else { throw ValidationError("--orders must be at least 1") }
         guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
         if let rate, rate <= 0 { throw ValidationError("--rate must be positive") }
+        guard (0...1).contains(statusChanges) else { throw ValidationError("--status-changes must be within 0...1") }
         guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil else {
             throw ValidationError("--url must be an http(s) URL such as http://localhost:8080")
         }
@@ -27,7 +30,7 @@ struct ClientCommand: AsyncParsableCommand {
         let logger = logging.bootstrap(label: "pizza.client")
         let interactive = isatty(STDOUT_FILENO) == 1
         let generator = LoadGenerator(
-            configuration: .init(baseURL: url, orders: orders, concurrency: concurrency, rate: rate),
+            configuration: .init(baseURL: url, orders: orders, concurrency: concurrency, rate: rate, statusChanges: statusChanges),
             logger: logger
         )
         print("sending \(orders) orders to \(url) (concurrency \(concurrency)\(rate.map { ", \($0) orders/s" } ?? ""))")
@@ -43,6 +46,6 @@ struct ClientCommand: AsyncParsableCommand {
         }
         if interactive { print("") }
         print(report.summary)
-        if report.failed > 0 { throw ExitCode(1) }
+        if (report.failed > 0 || report.statusChanges.failed > 0) && !allowFailures { throw ExitCode(1) }
     }
 }

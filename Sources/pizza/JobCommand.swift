@@ -28,6 +28,8 @@ struct JobCommand: AsyncParsableCommand {
     @Option(help: "Seconds a claim keeps other jobs away from its events.") var leaseSeconds = 60.0
     @Option(help: "Simulated payment + delivery time per event, in milliseconds.") var simulateLatencyMs = 0
     @Option(help: "Probability (0...1) that the simulated step fails.") var failureRate = 0.0
+    @Option(help: "The simulated payment always declines this user's orders (a poison event, for drills).")
+    var simulateDeclineUser: String?
     @Option(help: "Attempts before an event is parked as failed.") var maxAttempts = 10
     @Option(help: "First retry delay in seconds; doubles per attempt.") var retryInitial = 0.5
     @Option(help: "Longest retry delay in seconds.") var retryMax = 300.0
@@ -84,7 +86,9 @@ struct JobCommand: AsyncParsableCommand {
             wakeUp: backend.wakeUp,
             configuration: configuration,
             logger: logger,
-            process: OrderProcessing(latency: .milliseconds(simulateLatencyMs), failureRate: failureRate).step
+            process: OrderProcessing(
+                latency: .milliseconds(simulateLatencyMs), failureRate: failureRate, declinedUser: simulateDeclineUser
+            ).step
         )
         let migrate = noMigrate
         var services: [any Service] = backend.pool + backend.listener + [
