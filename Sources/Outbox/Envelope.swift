@@ -10,11 +10,13 @@ public struct Envelope: Sendable, Equatable, Codable {
     public var time: Date
     public var datacontenttype: String
     public var traceparent: String?
+    /// Extension attribute: id of the previous event of the same subject, which a consumer applies first.
+    public var previousid: String?
     public var data: JSONValue
 
     public init(
         id: String, source: String, type: String, subject: String?, time: Date,
-        traceparent: String? = nil, data: JSONValue
+        traceparent: String? = nil, previousid: String? = nil, data: JSONValue
     ) {
         self.specversion = "1.0"
         self.id = id
@@ -24,6 +26,7 @@ public struct Envelope: Sendable, Equatable, Codable {
         self.time = time
         self.datacontenttype = "application/json"
         self.traceparent = traceparent
+        self.previousid = previousid
         self.data = data
     }
 
@@ -50,6 +53,11 @@ public struct Envelope: Sendable, Equatable, Codable {
             out += ",\"traceparent\":"
             appendJSONString(traceparent, to: &out)
         }
+        if let previous = event.previousID {
+            out += ",\"previousid\":\""
+            out += previous.uuidString.lowercased()
+            out += "\""
+        }
         out += ",\"data\":"
         out += event.payload
         out += "}"
@@ -72,6 +80,7 @@ public struct Envelope: Sendable, Equatable, Codable {
         try container.encode(RFC3339.format(time), forKey: .time)
         try container.encode(datacontenttype, forKey: .datacontenttype)
         try container.encodeIfPresent(traceparent, forKey: .traceparent)
+        try container.encodeIfPresent(previousid, forKey: .previousid)
         try container.encode(data, forKey: .data)
     }
 }

@@ -8,11 +8,15 @@ public struct InboxMessage: Sendable, Equatable {
     public var group: String
     /// The aggregate (order) the event is about.
     public var aggregateID: String
+    /// The aggregate's previous event (the envelope's `previousid`): when set, this event takes
+    /// effect only after that one has in the same group. Nil applies it without the check.
+    public var previousEventID: String?
 
-    public init(eventID: String, group: String, aggregateID: String) {
+    public init(eventID: String, group: String, aggregateID: String, previousEventID: String? = nil) {
         self.eventID = eventID
         self.group = group
         self.aggregateID = aggregateID
+        self.previousEventID = previousEventID
     }
 }
 
@@ -22,6 +26,9 @@ public enum InboxOutcome: Sendable, Equatable {
     case processed
     /// A repeat: the effect did not run again; `deliveryCount` counts every delivery so far.
     case duplicate(deliveryCount: Int)
+    /// The aggregate's previous event has not taken effect in this group yet: nothing was recorded
+    /// and the effect did not run; deliver the event again later.
+    case outOfOrder(waitingFor: String)
 }
 
 /// Consumer-side de-duplication: records each event id once per group, in the same transaction as
@@ -30,6 +37,7 @@ public protocol Inbox: Sendable {
     /// The driver's transaction handle the effect writes through.
     associatedtype Transaction
 
-    /// Records the delivery and, on the first one only, runs `effect` in the same transaction.
+    /// Records the delivery and, on the first one only — and once the previous event of its aggregate
+    /// took effect — runs `effect` in the same transaction.
     func receive(_ message: InboxMessage, effect: (Transaction) async throws -> Void) async throws -> InboxOutcome
 }

@@ -23,6 +23,10 @@ public final class MemoryInbox: Inbox {
                 counts.withLock { $0[key] = seen + 1 }
                 return .duplicate(deliveryCount: seen + 1)
             }
+            if let previous = message.previousEventID,
+               counts.withLock({ $0[Key(group: message.group, eventID: previous)] ?? 0 }) == 0 {
+                return .outOfOrder(waitingFor: previous)
+            }
             // Recorded only once the effect succeeded: a failed effect leaves the event unseen.
             try await effect(())
             counts.withLock { $0[key] = 1 }

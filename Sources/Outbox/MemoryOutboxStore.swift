@@ -52,10 +52,13 @@ public final class MemoryOutboxStore: OutboxStore {
             let clock = ContinuousClock.now
             // Aggregates with an earlier event that is not completed are blocked.
             var blocked = Set<String>()
+            var latest: [String: UUID] = [:]
             var claimed: [OutboxEvent] = []
             for position in state.rows.indices {
                 let row = state.rows[position]
-                let event = row.event
+                var event = row.event
+                event.previousID = latest[event.aggregateID]
+                latest[event.aggregateID] = event.id
                 guard event.status != .completed else { continue }
                 let isBlocked = blocked.contains(event.aggregateID)
                 blocked.insert(event.aggregateID)

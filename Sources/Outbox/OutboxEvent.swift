@@ -61,11 +61,15 @@ public struct OutboxEvent: Sendable, Equatable, Identifiable {
     public var availableAt: Date
     public var createdAt: Date
     public var publishedAt: Date?
+    /// The event of the same aggregate committed just before this one, as a claim saw it (nil for an
+    /// aggregate's first event, for one whose predecessor retention deleted, and outside claims).
+    /// Travels as the envelope's `previousid`, so consumers can apply each aggregate's events in order.
+    public var previousID: UUID?
 
     public init(
         id: UUID, seq: Int64, aggregateType: String, aggregateID: String, eventType: String,
         payload: String, headers: [String: String], status: OutboxStatus, attempts: Int,
-        lastError: String?, availableAt: Date, createdAt: Date, publishedAt: Date?
+        lastError: String?, availableAt: Date, createdAt: Date, publishedAt: Date?, previousID: UUID? = nil
     ) {
         self.id = id
         self.seq = seq
@@ -80,5 +84,6 @@ public struct OutboxEvent: Sendable, Equatable, Identifiable {
         self.availableAt = availableAt
         self.createdAt = createdAt
         self.publishedAt = publishedAt
+        self.previousID = previousID
     }
 }

@@ -34,7 +34,23 @@ public struct PostgresInbox: Inbox {
         guard let eventID = UUID(uuidString: message.eventID) else {
             throw OutboxPostgresError(code: .invalidEvent, message: "event id is not a UUID: \(message.eventID)")
         }
-        return try await client.withTransaction(logger: logger) { connection in
+        do {
+            return try await record(message, eventID: eventID, effect: effect)
+        } catch let error as PostgresTransactionError {
+            if let outOfOrder = error.closureError as? PreviousEventMissing { return .outOfOrder(waitingFor: outOfOrder.eventID) }
+            throw error
+        }
+    }
+
+    /// Thrown inside the transaction to roll back the inbox row of an event that came too early.
+    private struct PreviousEventMissing: Error {
+        var eventID: String
+    }
+
+    private func record(
+        _ message: InboxMessage, eventID: UUID, effect: (PostgresConnection) async throws -> Void
+    ) async throws -> InboxOutcome {
+        try await client.withTransaction(logger: logger) { connection in
             // -- record the delivery; a repeat only bumps its count (the row lock orders racing repeats)
             let rows = try await connection.query("""
                 INSERT INTO consumer_inbox (consumer_group, event_id, order_id)
@@ -46,6 +62,15 @@ public struct PostgresInbox: Inbox {
             var count = 1
             for try await value in rows.decode(Int.self) { count = value }
             guard count == 1 else { return InboxOutcome.duplicate(deliveryCount: count) }
+            if let previous = message.previousEventID, let previousID = UUID(uuidString: previous) {
+                // -- the aggregate's previous event must have taken effect in this group first
+                let found = try await connection.query("""
+                    SELECT 1 FROM consumer_inbox WHERE consumer_group = \(message.group) AND event_id = \(previousID)
+                    """, logger: logger)
+                var exists = false
+                for try await _ in found.decode(Int.self) { exists = true }
+                if !exists { throw PreviousEventMissing(eventID: previous) }
+            }
             try await effect(connection)
             return InboxOutcome.processed
         }

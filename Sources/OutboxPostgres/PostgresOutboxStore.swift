@@ -74,9 +74,12 @@ public struct PostgresOutboxStore: OutboxStore {
             UPDATE \(unescaped: table.name) t
             SET locked_by = \(owner), locked_until = now() + \(leaseMilliseconds) * interval '1 millisecond'
             FROM due WHERE t.id = due.id
-            RETURNING \(unescaped: Self.columns("t"))
+            -- 4. with each, the id of its aggregate's previous event, for the consumer's order check
+            RETURNING \(unescaped: Self.columns("t")),
+                (SELECT p.id FROM \(unescaped: table.name) p
+                 WHERE p.aggregate_id = t.aggregate_id AND p.seq < t.seq ORDER BY p.seq DESC LIMIT 1)
             """, logger: logger)
-        var events = try await Self.decodeEvents(rows)
+        var events = try await Self.decodeEvents(rows, withPrevious: true)
         events.sort { $0.seq < $1.seq }
         return ClaimedBatch(owner: owner, events: events)
     }
@@ -184,15 +187,18 @@ public struct PostgresOutboxStore: OutboxStore {
             .map { "\(alias).\($0)" }.joined(separator: ", ")
     }
 
-    static func decodeEvents(_ rows: PostgresRowSequence) async throws -> [OutboxEvent] {
+    /// Decodes rows of `columns(_:)`, followed by the previous event's id when `withPrevious`.
+    static func decodeEvents(_ rows: PostgresRowSequence, withPrevious: Bool = false) async throws -> [OutboxEvent] {
         var events: [OutboxEvent] = []
-        for try await row in rows.decode(
-            (UUID, Int64, String, String, String, String, String, String, Int, String?, Date, Date, Date?).self
-        ) {
+        for try await row in rows {
+            let previous = withPrevious ? try row.makeRandomAccess()[13].decode(UUID?.self) : nil
+            let c = try row.decode(
+                (UUID, Int64, String, String, String, String, String, String, Int, String?, Date, Date, Date?).self
+            )
             events.append(OutboxEvent(
-                id: row.0, seq: row.1, aggregateType: row.2, aggregateID: row.3, eventType: row.4,
-                payload: row.5, headers: OutboxHeaders.decode(row.6), status: OutboxStatus(rawValue: row.7) ?? .pending,
-                attempts: row.8, lastError: row.9, availableAt: row.10, createdAt: row.11, publishedAt: row.12
+                id: c.0, seq: c.1, aggregateType: c.2, aggregateID: c.3, eventType: c.4,
+                payload: c.5, headers: OutboxHeaders.decode(c.6), status: OutboxStatus(rawValue: c.7) ?? .pending,
+                attempts: c.8, lastError: c.9, availableAt: c.10, createdAt: c.11, publishedAt: c.12, previousID: previous
             ))
         }
         return events

@@ -28,6 +28,19 @@ public struct SQLiteInbox: Inbox {
     ]
 
     public func receive(_ message: InboxMessage, effect: (SQLiteConnection) async throws -> Void) async throws -> InboxOutcome {
+        do {
+            return try await record(message, effect: effect)
+        } catch let missing as PreviousEventMissing {
+            return .outOfOrder(waitingFor: missing.eventID)
+        }
+    }
+
+    /// Thrown inside the transaction to roll back the inbox row of an event that came too early.
+    private struct PreviousEventMissing: Error {
+        var eventID: String
+    }
+
+    private func record(_ message: InboxMessage, effect: (SQLiteConnection) async throws -> Void) async throws -> InboxOutcome {
         let now = SQLiteStorage.milliseconds(Date())
         return try await storage.write { connection in
             // -- record the delivery; a repeat only bumps its count
@@ -40,6 +53,13 @@ public struct SQLiteInbox: Inbox {
                 """, [.text(message.group), .text(message.eventID), .text(message.aggregateID), now])
             let count = rows.first?.column("delivery_count")?.integer ?? 1
             guard count == 1 else { return .duplicate(deliveryCount: count) }
+            if let previous = message.previousEventID {
+                // -- the aggregate's previous event must have taken effect in this group first
+                let found = try await connection.query(
+                    "SELECT 1 FROM consumer_inbox WHERE consumer_group = ? AND event_id = ?", [.text(message.group), .text(previous)]
+                )
+                if found.isEmpty { throw PreviousEventMissing(eventID: previous) }
+            }
             try await effect(connection)
             return .processed
         }

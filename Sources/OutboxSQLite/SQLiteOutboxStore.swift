@@ -91,7 +91,11 @@ public struct SQLiteOutboxStore: OutboxStore {
                           SELECT 1 FROM \(table.name) p
                           WHERE p.aggregate_id = o.aggregate_id AND p.seq < o.seq AND p.status <> 'completed')
                     ORDER BY o.seq LIMIT ?4)
-                RETURNING \(Self.columns)
+                -- with each, the id of its aggregate's previous event, for the consumer's order check
+                RETURNING \(Self.columns),
+                    (SELECT p.id FROM \(table.name) p
+                     WHERE p.aggregate_id = \(table.name).aggregate_id AND p.seq < \(table.name).seq
+                     ORDER BY p.seq DESC LIMIT 1) AS previous_id
                 """, [
                     .text(owner), SQLiteStorage.milliseconds(now.addingTimeInterval(leaseDuration.seconds)),
                     SQLiteStorage.milliseconds(now), .integer(limit),
@@ -190,7 +194,8 @@ public struct SQLiteOutboxStore: OutboxStore {
             payload: row.column("payload")?.string ?? "{}", headers: OutboxHeaders.decode(row.column("headers")?.string ?? "{}"),
             status: OutboxStatus(rawValue: row.column("status")?.string ?? "") ?? .pending,
             attempts: row.column("attempts")?.integer ?? 0, lastError: row.column("last_error")?.string,
-            availableAt: availableAt, createdAt: createdAt, publishedAt: SQLiteStorage.date(row.column("published_at"))
+            availableAt: availableAt, createdAt: createdAt, publishedAt: SQLiteStorage.date(row.column("published_at")),
+            previousID: row.column("previous_id")?.string.flatMap(UUID.init(uuidString:))
         )
     }
 }

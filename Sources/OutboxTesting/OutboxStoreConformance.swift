@@ -29,6 +29,7 @@ public enum OutboxStoreConformance: String, CaseIterable, Sendable, CustomTestSt
     case retryRequeuesOnlyFailedEvents
     case retryFailedUnblocksTheAggregate
     case purgeDeletesOnlyOldCompletedEvents
+    case claimsCarryTheAggregatesPreviousEvent
 
     public var testDescription: String { rawValue }
 
@@ -243,6 +244,17 @@ public enum OutboxStoreConformance: String, CaseIterable, Sendable, CustomTestSt
             #expect(left.map(\.id) == [events[3].id, events[4].id])
             let stats = try await store.stats()
             #expect(stats.pending == 1 && stats.completed == 0 && stats.failed == 1)
+
+        case .claimsCarryTheAggregatesPreviousEvent:
+            let a1 = Self.event("a", 1), b1 = Self.event("b", 1), a2 = Self.event("a", 2), a3 = Self.event("a", 3)
+            try await harness.enqueue([a1, b1, a2, a3], into: store)
+            let first = try await store.claim(limit: 10, owner: "r1", leaseDuration: lease)
+            #expect(first.events.map(\.previousID) == [nil, nil])
+            try await store.complete(first.events.map { .published(id: $0.id) }, owner: "r1")
+            let second = try await store.claim(limit: 10, owner: "r1", leaseDuration: lease)
+            #expect(second.events.map(\.id) == [a2.id] && second.events.first?.previousID == a1.id)
+            try await store.complete([.published(id: a2.id)], owner: "r1")
+            #expect(try await store.claim(limit: 10, owner: "r1", leaseDuration: lease).events.first?.previousID == a2.id)
         }
     }
 }

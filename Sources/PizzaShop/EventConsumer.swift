@@ -2,28 +2,57 @@ import Foundation
 import Logging
 import Outbox
 import ServiceLifecycle
+import Synchronization
 
-/// The consumer API's background half: subscribes to the topic, applies each event once through
-/// the inbox (when a recorder is given), logs one line per event and keeps what arrived for the
-/// HTTP view. A failed effect throws, so brokers with acknowledgements deliver the event again.
-/// Stops on graceful shutdown.
+/// The consumer API's background half: subscribes to the topic, applies each event once and in
+/// order per order through the inbox (when a recorder is given), logs one line per event and keeps
+/// what arrived for the HTTP view. A failed effect throws, so brokers with acknowledgements deliver
+/// the event again. Stops on graceful shutdown.
+///
+/// Several consumers of one group may hold events of one order at once. An event whose previous
+/// event (`previousid`) has not taken effect yet waits in place for up to `ordering.wait`, then is
+/// left to the broker's redelivery. One whose previous event never arrives — it was published
+/// before the group existed — is applied anyway once this consumer has seen it for `ordering.gapTimeout`.
 public struct EventConsumer: Service {
+    /// How long events wait for their order's previous event.
+    public struct Ordering: Sendable {
+        /// Waiting in place (retrying with backoff) before handing the event back to the broker.
+        public var wait: Duration
+        /// After this long since first seen, the event is applied without its previous event.
+        public var gapTimeout: Duration
+
+        public init(wait: Duration = .seconds(5), gapTimeout: Duration = .seconds(300)) {
+            self.wait = wait
+            self.gapTimeout = gapTimeout
+        }
+    }
+
+    /// The event's previous event has not taken effect in time; the broker delivers it again later.
+    public struct OutOfOrderDelivery: Error, CustomStringConvertible {
+        public var eventID: String
+        public var waitingFor: String
+        public var description: String { "event \(eventID) waits for its order's previous event \(waitingFor)" }
+    }
+
     let subscriber: any MessageSubscriber
     let topic: String
     let group: String
     let received: ReceivedEvents
     let recorder: (any DeliveryRecorder)?
+    let ordering: Ordering
+    let waiting = FirstSightings()
     let logger: Logger
 
     public init(
         subscriber: any MessageSubscriber, topic: String, group: String = "consumer-api",
-        received: ReceivedEvents, recorder: (any DeliveryRecorder)? = nil, logger: Logger
+        received: ReceivedEvents, recorder: (any DeliveryRecorder)? = nil, ordering: Ordering = Ordering(), logger: Logger
     ) {
         self.subscriber = subscriber
         self.topic = topic
         self.group = group
         self.received = received
         self.recorder = recorder
+        self.ordering = ordering
         var logger = logger
         logger[metadataKey: "consumer.group"] = "\(group)"
         self.logger = logger
@@ -53,7 +82,7 @@ public struct EventConsumer: Service {
             return
         }
         if let recorder {
-            if case .duplicate(let count) = try await recorder.record(envelope, group: group) {
+            if case .duplicate(let count) = try await apply(envelope, through: recorder) {
                 logger.info("duplicate delivery ignored", metadata: [
                     "outbox.event.id": "\(envelope.id)", "outbox.delivery.count": "\(count)",
                 ])
@@ -71,5 +100,58 @@ public struct EventConsumer: Service {
             "order.size": "\(data["size"]?.stringValue ?? "-")",
             "order.quantity": "\(data["quantity"]?.numberValue.map { String(Int($0)) } ?? "-")",
         ])
+    }
+
+    /// Records the effect once, in order: retries in place while the previous event of the order
+    /// has not taken effect or the database fails, for up to `ordering.wait`.
+    func apply(_ envelope: Envelope, through recorder: any DeliveryRecorder) async throws -> InboxOutcome {
+        let deadline = ContinuousClock.now + ordering.wait
+        let firstSeen = waiting.firstSeen(envelope.id)
+        var delay = Duration.milliseconds(5)
+        while true {
+            let gapExpired = ContinuousClock.now - firstSeen >= ordering.gapTimeout
+            do {
+                let outcome = try await recorder.record(envelope, group: group, checkOrder: !gapExpired)
+                switch outcome {
+                case .processed, .duplicate:
+                    waiting.forget(envelope.id)
+                    if gapExpired, let previous = envelope.previousid, case .processed = outcome {
+                        logger.info("event applied without its order's previous event", metadata: [
+                            "outbox.event.id": "\(envelope.id)", "outbox.event.previous": "\(previous)",
+                        ])
+                    }
+                    return outcome
+                case .outOfOrder(let previous):
+                    guard ContinuousClock.now < deadline else {
+                        throw OutOfOrderDelivery(eventID: envelope.id, waitingFor: previous)
+                    }
+                }
+            } catch let error where !(error is OutOfOrderDelivery) {
+                // The database may be restarting: try again until the deadline, then let the broker redeliver.
+                guard ContinuousClock.now < deadline, !Task.isCancelled else { throw error }
+            }
+            try await Task.sleep(for: delay)
+            delay = min(delay * 2, .milliseconds(250))
+        }
+    }
+}
+
+/// When this consumer first saw each event it has not applied yet (the gap timeout's clock).
+final class FirstSightings: Sendable {
+    private let seen = Mutex<[String: ContinuousClock.Instant]>([:])
+
+    func firstSeen(_ id: String) -> ContinuousClock.Instant {
+        seen.withLock { seen in
+            if let instant = seen[id] { return instant }
+            // Bounded: a flood of events that never apply must not grow memory without end.
+            if seen.count >= 100_000 { seen.removeAll() }
+            let now = ContinuousClock.now
+            seen[id] = now
+            return now
+        }
+    }
+
+    func forget(_ id: String) {
+        _ = seen.withLock { $0.removeValue(forKey: id) }
     }
 }

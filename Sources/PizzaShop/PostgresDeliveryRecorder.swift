@@ -31,12 +31,14 @@ public struct PostgresDeliveryRecorder: DeliveryRecorder {
         ]),
     ]
 
-    public func record(_ envelope: Envelope, group: String) async throws -> InboxOutcome {
+    public func record(_ envelope: Envelope, group: String, checkOrder: Bool) async throws -> InboxOutcome {
         let orderID = envelope.subject ?? ""
         guard let eventID = UUID(uuidString: envelope.id) else {
             throw PizzaShopError(.invalidValue, "event id is not a UUID", field: "id")
         }
-        let message = InboxMessage(eventID: envelope.id, group: group, aggregateID: orderID)
+        let message = InboxMessage(
+            eventID: envelope.id, group: group, aggregateID: orderID, previousEventID: checkOrder ? envelope.previousid : nil
+        )
         return try await inbox.receive(message) { connection in
             // -- the effect: this group has the order
             try await connection.query("""

@@ -28,9 +28,11 @@ public struct SQLiteDeliveryRecorder: DeliveryRecorder {
         ]),
     ]
 
-    public func record(_ envelope: Envelope, group: String) async throws -> InboxOutcome {
+    public func record(_ envelope: Envelope, group: String, checkOrder: Bool) async throws -> InboxOutcome {
         let orderID = envelope.subject ?? ""
-        let message = InboxMessage(eventID: envelope.id, group: group, aggregateID: orderID)
+        let message = InboxMessage(
+            eventID: envelope.id, group: group, aggregateID: orderID, previousEventID: checkOrder ? envelope.previousid : nil
+        )
         return try await inbox.receive(message) { connection in
             // -- the effect: this group has the order
             _ = try await connection.query("""

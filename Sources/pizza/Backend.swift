@@ -4,6 +4,7 @@ import Outbox
 import OutboxPostgres
 import OutboxSQLite
 import PizzaShop
+import PostgresNIO
 import ServiceLifecycle
 
 /// The store a `--database-url` names: PostgreSQL (`postgres://…`) or SQLite (`sqlite:PATH`,
@@ -52,7 +53,13 @@ struct Backend {
             deliveries: PostgresDeliveryRecorder(client: setup.client, logger: logger), wakeUp: wakeUp,
             pool: [setup.client],
             listener: [PostgresWakeUpListener(url: parsed, channel: setup.outbox.channel, signal: wakeUp, logger: logger)],
-            migrate: { try await PostgresMigrator(migrations).migrate(client: setup.client, logger: logger) },
+            migrate: {
+                if let schema = parsed.schema {
+                    // -- a schema named in the URL is created on first use
+                    try await setup.client.query("CREATE SCHEMA IF NOT EXISTS \(unescaped: schema.name)", logger: logger)
+                }
+                try await PostgresMigrator(migrations).migrate(client: setup.client, logger: logger)
+            },
             close: {}
         )
     }

@@ -25,6 +25,10 @@ struct ConsumerAPICommand: AsyncParsableCommand {
     var claimIdle = 30.0
     @Option(name: .customLong("database-url"), help: "Inbox database (postgres://… or sqlite:PATH; env CONSUMER_DATABASE_URL): apply each event once.")
     var databaseURL: String?
+    @Option(help: "With an inbox: how long an event waits in place for its order's previous event before the broker redelivers it.")
+    var orderWait = TimeSpan(argument: "5s")!
+    @Option(help: "With an inbox: apply an event without its order's previous event once seen for this long (e.g. the group was created after that event).")
+    var orderGapTimeout = TimeSpan(argument: "5m")!
     @Option(help: "Most received events kept for GET /events.") var keep = 100_000
     @OptionGroup var logging: LoggingOptions
 
@@ -64,7 +68,8 @@ struct ConsumerAPICommand: AsyncParsableCommand {
         }
         let consumerService = EventConsumer(
             subscriber: subscriber, topic: topic, group: group, received: received,
-            recorder: backend?.deliveries, logger: logger
+            recorder: backend?.deliveries,
+            ordering: .init(wait: orderWait.duration, gapTimeout: orderGapTimeout.duration), logger: logger
         )
         let app = Application(
             router: ConsumerAPI(received: received).router(),

@@ -138,3 +138,20 @@ struct SQLiteStoreConformanceTests {
         }
     }
 }
+
+struct SQLiteInboxHarness: InboxHarness {
+    func withInbox(_ body: (SQLiteInbox) async throws -> Void) async throws {
+        try await withTemporaryStorage { storage in
+            try await storage.migrate(SQLiteInbox.migrations)
+            try await body(SQLiteInbox(storage: storage))
+        }
+    }
+}
+
+@Suite("SQLiteInbox conformance")
+struct SQLiteInboxConformanceTests {
+    @Test(arguments: InboxConformance.allCases)
+    func conformance(_ check: InboxConformance) async throws {
+        try await check.run(SQLiteInboxHarness())
+    }
+}

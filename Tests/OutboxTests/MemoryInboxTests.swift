@@ -1,36 +1,17 @@
 import Outbox
-import Synchronization
+import OutboxTesting
 import Testing
 
-@Suite(.timeLimit(.minutes(2))) struct MemoryInboxTests {
-    @Test func racingRepeatsTakeEffectOnce() async throws {
-        let inbox = MemoryInbox()
-        let effects = EffectCounter()
-        let message = InboxMessage(eventID: "e1", group: "g", aggregateID: "o1")
-        let outcomes = try await withThrowingTaskGroup(of: InboxOutcome.self) { group in
-            for _ in 0..<20 {
-                group.addTask { try await inbox.receive(message) { effects.add() } }
-            }
-            var all: [InboxOutcome] = []
-            for try await outcome in group { all.append(outcome) }
-            return all
-        }
-        #expect(effects.count == 1)
-        #expect(outcomes.filter { $0 == .processed }.count == 1)
-        #expect(inbox.deliveryCount(eventID: "e1", group: "g") == 20)
-    }
-
-    @Test func failedEffectIsNotRecorded() async throws {
-        let inbox = MemoryInbox()
-        let message = InboxMessage(eventID: "e1", group: "g", aggregateID: "o1")
-        struct Failed: Error {}
-        await #expect(throws: Failed.self) { try await inbox.receive(message) { throw Failed() } }
-        #expect(try await inbox.receive(message) {} == .processed)
+struct MemoryInboxHarness: InboxHarness {
+    func withInbox(_ body: (MemoryInbox) async throws -> Void) async throws {
+        try await body(MemoryInbox())
     }
 }
 
-final class EffectCounter: Sendable {
-    private let value = Mutex(0)
-    func add() { value.withLock { $0 += 1 } }
-    var count: Int { value.withLock { $0 } }
+@Suite("MemoryInbox conformance", .timeLimit(.minutes(1)))
+struct MemoryInboxTests {
+    @Test(arguments: InboxConformance.allCases)
+    func conformance(_ check: InboxConformance) async throws {
+        try await check.run(MemoryInboxHarness())
+    }
 }
