@@ -22,6 +22,7 @@ public enum BrokerConformance: String, CaseIterable, Sendable, CustomTestStringC
     case oneConsumerPerMessageWithinAGroup
     case failedHandlerIsRedelivered
     case departedConsumersMessagesGoToAnother
+    case offlineGroupCatchesUp
 
     public var testDescription: String { rawValue }
 
@@ -32,6 +33,7 @@ public enum BrokerConformance: String, CaseIterable, Sendable, CustomTestStringC
         case .oneConsumerPerMessageWithinAGroup: .consumerGroups
         case .failedHandlerIsRedelivered: .acknowledgements
         case .departedConsumersMessagesGoToAnother: [.consumerGroups, .acknowledgements]
+        case .offlineGroupCatchesUp: [.persistent, .consumerGroups]
         }
     }
 
@@ -118,6 +120,20 @@ public enum BrokerConformance: String, CaseIterable, Sendable, CustomTestStringC
             }
             #expect(rescued.bodies == taken.bodies)
             #expect((rescued.messages.first?.deliveryCount ?? 0) >= 2)
+
+        case .offlineGroupCatchesUp:
+            // The group exists, its only consumer stops, messages are published, a consumer comes back.
+            let before = MessageCollector(), after = MessageCollector()
+            let sent = Self.messages(30)
+            try await Self.with(harness, topic: topic, consumers: [("g", "c1", { before.add($0) })]) {
+                try await publisher.publish(Array(sent[..<10]), topic: topic)
+                await before.wait(for: 10)
+            }
+            try await publisher.publish(Array(sent[10...]), topic: topic)
+            try await Self.with(harness, topic: topic, consumers: [("g", "c2", { after.add($0) })]) {
+                await after.wait(for: 20)
+            }
+            #expect(before.bodies + after.bodies == sent.map(\.body))
         }
     }
 
