@@ -18,6 +18,7 @@ struct DemoCommand: AsyncParsableCommand {
 
     @Option(help: "Orders the client sends.") var orders = 100
     @Option(help: "Client requests in flight at once.") var concurrency = 8
+    @Option(help: "Share (0...1) of orders the client then moves through status changes (PATCH).") var statusChanges = 0.3
     @Option(help: "Probability (0...1) that simulated payment or delivery fails.") var failureRate = 0.0
     @Option(help: "Simulated payment + delivery time per event, in milliseconds.") var simulateLatencyMs = 0
     @Option(help: "Port of the producer API (0 picks a free one).") var port = 8080
@@ -39,6 +40,7 @@ struct DemoCommand: AsyncParsableCommand {
         guard orders >= 1 else { throw ValidationError("--orders must be at least 1") }
         guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
         guard (0...1).contains(failureRate) else { throw ValidationError("--failure-rate must be within 0...1") }
+        guard (0...1).contains(statusChanges) else { throw ValidationError("--status-changes must be within 0...1") }
         guard simulateLatencyMs >= 0 else { throw ValidationError("--simulate-latency-ms must not be negative") }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be within 0...65535") }
         guard maxAttempts >= 1 else { throw ValidationError("--max-attempts must be at least 1") }

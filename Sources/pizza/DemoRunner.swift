@@ -61,11 +61,12 @@ final class DemoRunner: Service, Sendable {
               broker:   \(demo.redisURL.map { "Redis Pub/Sub at \($0)" } ?? "in-process, consumer groups \(DemoCommand.groups.joined(separator: ", "))")
               API:      \(url)   (try: curl \(url)/pizza/<id> while it runs)
               job:      simulated latency \(demo.simulateLatencyMs) ms, failure rate \(demo.failureRate), max attempts \(demo.maxAttempts)
-            sending \(demo.orders) orders with \(demo.concurrency) in flight…
+            sending \(demo.orders) orders with \(demo.concurrency) in flight, \(Int(demo.statusChanges * 100))% of them with status changes…
             """)
         let interactive = isatty(STDOUT_FILENO) == 1
         let generator = LoadGenerator(
-            configuration: .init(baseURL: url, orders: demo.orders, concurrency: demo.concurrency), logger: logger
+            configuration: .init(baseURL: url, orders: demo.orders, concurrency: demo.concurrency, statusChanges: demo.statusChanges),
+            logger: logger
         )
         let report = try await generator.run(progressInterval: interactive ? .milliseconds(200) : .seconds(1)) { done, total, report in
             self.progress("\(done)/\(total) orders sent (\(report.accepted) accepted)", interactive: interactive)
@@ -78,9 +79,9 @@ final class DemoRunner: Service, Sendable {
         // Polling is the point here: the ledger is read from the tables, as `pizza verify` does.
         var shown: Int?
         while !isSettled(ledger), ContinuousClock.now < deadline, !Task.isCancelled {
-            if interactive || shown != ledger.pending {
-                progress("waiting for in-flight events: \(ledger.pending) pending", interactive: interactive)
-                shown = ledger.pending
+            if interactive || shown != ledger.inFlight {
+                progress("waiting for in-flight events: \(ledger.inFlight) pending", interactive: interactive)
+                shown = ledger.inFlight
             }
             try await Task.sleep(for: .milliseconds(100))
             ledger = try await readLedger()
@@ -97,9 +98,9 @@ final class DemoRunner: Service, Sendable {
         try await DeliveryLedger.read(producer: backend.repository, consumer: backend.deliveries, expectedGroups: DemoCommand.groups)
     }
 
-    /// Nothing pending and every group has every published event.
+    /// Nothing in flight and every group has every published event.
     private func isSettled(_ ledger: DeliveryLedger) -> Bool {
-        ledger.pending == 0 && ledger.groups.allSatisfy { $0.delivered >= ledger.completed }
+        ledger.inFlight == 0 && ledger.groups.allSatisfy { $0.delivered >= ledger.completed }
     }
 
     private func progress(_ text: String, interactive: Bool) {
