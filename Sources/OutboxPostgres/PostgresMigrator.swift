@@ -5,8 +5,8 @@ import PostgresNIO
 /// Applies migrations once each, recorded in `schema_migrations`, under an advisory lock so that
 /// several processes starting together do not race.
 public struct PostgresMigrator: Sendable {
-    /// Arbitrary constant key of the advisory lock that serialises migrators.
-    static let lockKey: Int64 = 0x70_697a_7a61_6d69
+    /// Name of the advisory lock that serialises migrators of one schema (schemas migrate independently).
+    static let lockName = "pizza-outbox-migrations"
 
     public let migrations: [SchemaMigration]
 
@@ -19,8 +19,10 @@ public struct PostgresMigrator: Sendable {
     public func migrate(client: PostgresClient, logger: Logger) async throws -> [String] {
         do {
             return try await client.withTransaction(logger: logger) { connection in
-                // -- serialise concurrent migrators until this transaction ends
-                try await connection.query("SELECT pg_advisory_xact_lock(\(Self.lockKey))", logger: logger)
+                // -- serialise concurrent migrators of this schema until this transaction ends
+                try await connection.query(
+                    "SELECT pg_advisory_xact_lock(hashtextextended(current_schema() || '/' || \(Self.lockName), 0))", logger: logger
+                )
                 // -- the ledger of applied migrations
                 try await connection.query("""
                     CREATE TABLE IF NOT EXISTS schema_migrations (

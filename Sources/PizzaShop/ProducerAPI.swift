@@ -12,11 +12,14 @@ public struct ProducerAPI: Sendable {
 
     let repository: any PizzaOrderRepository
     let admin: AdminAPI?
+    /// Longest a request waits for the database before it answers 503.
+    let databaseTimeout: Duration
 
     /// `admin` adds the `/admin/outbox` routes; without it they answer 404.
-    public init(repository: any PizzaOrderRepository, admin: AdminAPI? = nil) {
+    public init(repository: any PizzaOrderRepository, admin: AdminAPI? = nil, databaseTimeout: Duration = .seconds(10)) {
         self.repository = repository
         self.admin = admin
+        self.databaseTimeout = databaseTimeout
     }
 
     /// The routes, with JSON errors for everything including unknown paths.
@@ -30,7 +33,7 @@ public struct ProducerAPI: Sendable {
         admin?.register(on: router)
         router.get("readyz") { _, context in
             do {
-                try await repository.checkReady()
+                try await withDeadline(databaseTimeout) { [repository] in try await repository.checkReady() }
                 return try jsonResponse(["status": "ready"])
             } catch {
                 context.logger.info("not ready", metadata: ["error": "\(String(reflecting: error))"])
@@ -43,7 +46,8 @@ public struct ProducerAPI: Sendable {
     func create(_ request: Request, context: BasicRequestContext) async throws -> Response {
         let body = try await Self.jsonBody(request)
         let new = try NewPizzaOrder.parse(json: body.readableBytesView)
-        let (order, eventID) = try await repository.create(new, headers: Self.eventHeaders(request))
+        let headers = Self.eventHeaders(request)
+        let (order, eventID) = try await withDeadline(databaseTimeout) { [repository] in try await repository.create(new, headers: headers) }
         context.logger.info("order accepted", metadata: [
             "order.id": "\(order.id.uuidString.lowercased())",
             "outbox.event.id": "\(eventID.uuidString.lowercased())",
@@ -53,7 +57,9 @@ public struct ProducerAPI: Sendable {
 
     func find(context: BasicRequestContext) async throws -> Response {
         let id = try Self.orderID(context)
-        guard let view = try await repository.find(id: id) else { throw PizzaOrder.notFound(id) }
+        guard let view = try await withDeadline(databaseTimeout, { [repository] in try await repository.find(id: id) }) else {
+            throw PizzaOrder.notFound(id)
+        }
         return try jsonResponse(OrderResponse(view: view))
     }
 
@@ -61,7 +67,10 @@ public struct ProducerAPI: Sendable {
         let id = try Self.orderID(context)
         let body = try await Self.jsonBody(request)
         let status = try OrderStatus.parsePatch(json: body.readableBytesView)
-        let (order, eventID) = try await repository.changeStatus(id: id, to: status, headers: Self.eventHeaders(request))
+        let headers = Self.eventHeaders(request)
+        let (order, eventID) = try await withDeadline(databaseTimeout) { [repository] in
+            try await repository.changeStatus(id: id, to: status, headers: headers)
+        }
         context.logger.info("order status changed", metadata: [
             "order.id": "\(id.uuidString.lowercased())",
             "order.status": "\(status.rawValue)",

@@ -11,12 +11,14 @@ struct ProducerAPICommand: AsyncParsableCommand {
     @Option(help: "Address to listen on.") var hostname = "0.0.0.0"
     @Option(help: "Port to listen on (env PORT).") var port: Int?
     @Flag(help: "Do not apply pending migrations at start.") var noMigrate = false
+    @Option(help: "Longest a request waits for the database before answering 503.") var databaseTimeout = TimeSpan(argument: "10s")!
     @Option(help: "Bearer token that opens /admin/outbox (env ADMIN_TOKEN); without one those routes answer 404.")
     var adminToken: String?
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
+        guard databaseTimeout.duration > .zero else { throw ValidationError("--database-timeout must be positive") }
         if let port, !(0...65535).contains(port) { throw ValidationError("--port must be within 0...65535") }
     }
 
@@ -26,7 +28,7 @@ struct ProducerAPICommand: AsyncParsableCommand {
         let backend = try await database.open(logger: logger)
         let admin = flagOrEnvironment(adminToken, "ADMIN_TOKEN").map { AdminAPI(store: backend.outbox, token: $0) }
         var app = Application(
-            router: ProducerAPI(repository: backend.repository, admin: admin).router(),
+            router: ProducerAPI(repository: backend.repository, admin: admin, databaseTimeout: databaseTimeout.duration).router(),
             configuration: .init(address: .hostname(hostname, port: port), serverName: "pizza-producer-api"),
             logger: logger
         )

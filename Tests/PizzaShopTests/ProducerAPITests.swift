@@ -122,6 +122,20 @@ import Testing
         }
     }
 
+    @Test func aDatabaseThatDoesNotAnswerIsA503AfterTheTimeout() async throws {
+        let app = Application(router: ProducerAPI(repository: UnansweringRepository(), databaseTimeout: .milliseconds(100)).router())
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/pizza", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: ValidationTests.valid)) { response in
+                #expect(response.status == .serviceUnavailable)
+                let code = try Self.errorMember(response.body, "code")
+                #expect(code == "unavailable")
+            }
+            try await client.execute(uri: "/readyz", method: .get) { response in
+                #expect(response.status == .serviceUnavailable)
+            }
+        }
+    }
+
     @Test func unknownRoutesAreJSON404() async throws {
         try await withApp(repository) { client in
             try await client.execute(uri: "/nothing/here", method: .get) { response in
@@ -143,6 +157,23 @@ import Testing
         }
         #expect(outbox.allEvents().first?.headers["traceparent"] == traceparent)
     }
+}
+
+/// A repository whose database never answers (a lease waiting on a pool that cannot connect).
+struct UnansweringRepository: PizzaOrderRepository {
+    func create(_ order: NewPizzaOrder, headers: [String: String]) async throws -> (order: PizzaOrder, eventID: UUID) {
+        try await Task.sleep(for: .seconds(3600))
+        throw CancellationError()
+    }
+    func changeStatus(id: UUID, to status: OrderStatus, headers: [String: String]) async throws -> (order: PizzaOrder, eventID: UUID) {
+        try await Task.sleep(for: .seconds(3600))
+        throw CancellationError()
+    }
+    func find(id: UUID) async throws -> PizzaOrderView? {
+        try await Task.sleep(for: .seconds(3600))
+        return nil
+    }
+    func checkReady() async throws { try await Task.sleep(for: .seconds(3600)) }
 }
 
 /// A repository whose database is down, with a secret-looking error.

@@ -58,9 +58,16 @@ public final class PizzaProcess: @unchecked Sendable {
         process.standardOutput = pipe
         process.standardError = pipe
         try process.run()
-        // Read to the end first so a full pipe never blocks the child.
-        let data = try await Task.detached { try pipe.fileHandleForReading.readToEnd() ?? Data() }.value
-        process.waitUntilExit()
+        // The blocking read and wait happen on a Dispatch thread: a child that runs for a minute must
+        // not hold one of the (two, on this machine) threads every test task shares.
+        let data = await withCheckedContinuation { (continuation: CheckedContinuation<Data, Never>) in
+            DispatchQueue.global().async {
+                // Read to the end first so a full pipe never blocks the child.
+                let data = (try? pipe.fileHandleForReading.readToEnd()) ?? Data()
+                process.waitUntilExit()
+                continuation.resume(returning: data)
+            }
+        }
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 }
