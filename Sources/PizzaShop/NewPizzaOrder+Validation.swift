@@ -8,12 +8,7 @@ extension NewPizzaOrder {
 
     /// Parses and validates a request body; every failure names its field.
     public static func parse(json body: some Collection<UInt8>) throws(PizzaShopError) -> NewPizzaOrder {
-        let object: [String: RawField]
-        do {
-            object = try JSONDecoder().decode([String: RawField].self, from: Data(body))
-        } catch {
-            throw PizzaShopError(.malformedJSON, "the body is not a JSON object", underlying: error)
-        }
+        let object = try RawField.object(body)
         func text(_ name: String) throws(PizzaShopError) -> String {
             guard let field = object[name], field != .null else {
                 throw PizzaShopError(.missingField, "\(name) is required", field: name, status: .unprocessableContent)
@@ -57,6 +52,15 @@ extension NewPizzaOrder {
 
 /// One member of the request object, typed just enough to name what is wrong with it.
 enum RawField: Decodable, Equatable {
+    /// The members of a JSON object body; anything else is `malformed_json`.
+    static func object(_ body: some Collection<UInt8>) throws(PizzaShopError) -> [String: RawField] {
+        do {
+            return try JSONDecoder().decode([String: RawField].self, from: Data(body))
+        } catch {
+            throw PizzaShopError(.malformedJSON, "the body is not a JSON object", underlying: error)
+        }
+    }
+
     case null
     case bool
     case number(Decimal)

@@ -26,12 +26,7 @@ public enum OrderStatus: String, Sendable, Codable, CaseIterable {
 
     /// Parses a `PATCH /pizza/{id}` body: `{"status": "..."}`; failures name the field.
     public static func parsePatch(json body: some Collection<UInt8>) throws(PizzaShopError) -> OrderStatus {
-        let object: [String: RawField]
-        do {
-            object = try JSONDecoder().decode([String: RawField].self, from: Data(body))
-        } catch {
-            throw PizzaShopError(.malformedJSON, "the body is not a JSON object", underlying: error)
-        }
+        let object = try RawField.object(body)
         guard let field = object["status"], field != .null else {
             throw PizzaShopError(.missingField, "status is required", field: "status", status: .unprocessableContent)
         }

@@ -27,23 +27,21 @@ struct OrderingTests {
 
             let migrate = try await PizzaProcess.run(["migrate"], environment: environment)
             #expect(migrate.status == 0, "\(migrate.output)")
-            var processes: [PizzaProcess] = []
-            defer { for process in processes { process.stop() } }
-            processes.append(try PizzaProcess("producer-api", ["producer-api", "--port", "\(producerPort)", "--no-migrate"], environment: environment, logDirectory: logs))
+            let processes = PizzaProcesses(logDirectory: logs, environment: environment)
+            try processes.start("producer-api", ["producer-api", "--port", "\(producerPort)", "--no-migrate"])
             // Small batches, some latency and random failures: the three jobs interleave and retry a lot.
             for index in 0..<3 {
-                processes.append(try PizzaProcess("job-\(index)", [
+                try processes.start("job-\(index)", [
                     "job", "--topic", topic, "--no-migrate", "--batch-size", "4", "--simulate-latency-ms", "4",
                     "--failure-rate", "0.1", "--max-attempts", "20", "--retry-initial", "0.02", "--retry-max", "0.2",
                     "--simulate-decline-user", "Mallory", "--poll-interval", "0.2",
-                ], environment: environment, logDirectory: logs))
+                ])
             }
-            processes.append(try PizzaProcess("consumer", [
+            try processes.start("consumer", [
                 "consumer-api", "--topic", topic, "--group", "ordering", "--port", "\(consumerPort)", "--database-url", schema.url,
-            ], environment: environment, logDirectory: logs))
+            ])
 
-            let http = HTTPClient(eventLoopGroupProvider: .singleton)
-            do {
+            try await processes.run { http in
                 try await waitUntil("producer-api ready") { await httpGet(http, "http://127.0.0.1:\(producerPort)/readyz")?.status == 200 }
                 try await waitUntil("consumer subscribed") { await httpGet(http, "http://127.0.0.1:\(consumerPort)/readyz")?.status == 200 }
 
@@ -98,16 +96,10 @@ struct OrderingTests {
                 }
                 let list = try await PizzaProcess.run(["outbox", "list", "--status", "failed"], environment: environment)
                 #expect(list.output.contains(poisoned[0].id.uuidString.lowercased()), "\(list.output)")
-            } catch {
-                for process in processes { print("--- \(process.name) ---\n\(process.output.suffix(3000))") }
-                try await http.shutdown()
-                throw error
             }
-            try await http.shutdown()
-            for process in processes.reversed() {
-                #expect(process.stop() == 0, "\(process.name) did not exit cleanly:\n\(process.output.suffix(2000))")
+            for failed in processes.stopAll() {
+                Issue.record("\(failed.name) did not exit cleanly (\(failed.status)):\n\(failed.log)")
             }
-            processes.removeAll()
         }
     }
 

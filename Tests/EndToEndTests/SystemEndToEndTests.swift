@@ -25,20 +25,18 @@ struct SystemEndToEndTests {
 
             let migrate = try await PizzaProcess.run(["migrate"], environment: environment)
             #expect(migrate.status == 0, "\(migrate.output)")
-            var processes: [PizzaProcess] = []
-            defer { for process in processes { process.stop() } }
-            processes.append(try PizzaProcess("producer-api", ["producer-api", "--port", "\(producerPort)", "--no-migrate"], environment: environment, logDirectory: logs))
+            let processes = PizzaProcesses(logDirectory: logs, environment: environment)
+            try processes.start("producer-api", ["producer-api", "--port", "\(producerPort)", "--no-migrate"])
             // Two jobs at once: neither may publish an event the other published.
             for index in 0..<2 {
-                processes.append(try PizzaProcess("job-\(index)", ["job", "--broker", broker, "--topic", topic, "--no-migrate", "--batch-size", "20"], environment: environment, logDirectory: logs))
+                try processes.start("job-\(index)", ["job", "--broker", broker, "--topic", topic, "--no-migrate", "--batch-size", "20"])
             }
             for (index, port) in consumerPorts.enumerated() {
                 // With Streams, two groups: each receives every event.
-                processes.append(try PizzaProcess("consumer-\(index)", ["consumer-api", "--broker", broker, "--group", "group-\(index)", "--port", "\(port)", "--topic", topic], environment: environment, logDirectory: logs))
+                try processes.start("consumer-\(index)", ["consumer-api", "--broker", broker, "--group", "group-\(index)", "--port", "\(port)", "--topic", topic])
             }
 
-            let http = HTTPClient(eventLoopGroupProvider: .singleton)
-            do {
+            try await processes.run { http in
                 try await waitUntil("producer-api ready") { await httpGet(http, "http://127.0.0.1:\(producerPort)/readyz")?.status == 200 }
                 for port in consumerPorts {
                     // Pub/Sub keeps nothing for late subscribers, and a Streams group starts at the end of
@@ -85,18 +83,12 @@ struct SystemEndToEndTests {
                     let got = Set(try delivered.map { String(decoding: try encoder.encode($0), as: UTF8.self) })
                     #expect(got == sent, "\(got.subtracting(sent).count) delivered orders differ from pizza_orders, e.g. \(got.subtracting(sent).first ?? "-")")
                 }
-            } catch {
-                for process in processes { print("--- \(process.name) ---\n\(process.output.suffix(3000))") }
-                try await http.shutdown()
-                throw error
             }
-            try await http.shutdown()
 
             // SIGTERM finishes in-flight work and exits cleanly.
-            for process in processes.reversed() {
-                #expect(process.stop() == 0, "\(process.name) did not exit cleanly:\n\(process.output.suffix(2000))")
+            for failed in processes.stopAll() {
+                Issue.record("\(failed.name) did not exit cleanly (\(failed.status)):\n\(failed.log)")
             }
-            processes.removeAll()
         }
     }
 }

@@ -116,3 +116,46 @@ public func waitUntil(_ what: String, timeout: Duration = .seconds(60), _ condit
     }
     throw Failure("timed out after \(timeout) waiting for \(what)")
 }
+
+/// The processes of one end-to-end run, stopped together.
+public final class PizzaProcesses: @unchecked Sendable {
+    public private(set) var all: [PizzaProcess] = []
+    let logDirectory: URL
+    let environment: [String: String]
+
+    public init(logDirectory: URL, environment: [String: String]) {
+        self.logDirectory = logDirectory
+        self.environment = environment
+    }
+
+    /// Starts `pizza <arguments>` as `name`.
+    public func start(_ name: String, _ arguments: [String]) throws {
+        all.append(try PizzaProcess(name, arguments, environment: environment, logDirectory: logDirectory))
+    }
+
+    /// Runs `body` with an HTTP client; when it throws, prints the tail of every process's log first.
+    public func run(_ body: (HTTPClient) async throws -> Void) async throws {
+        let http = HTTPClient(eventLoopGroupProvider: .singleton)
+        do {
+            try await body(http)
+        } catch {
+            for process in all { print("--- \(process.name) ---\n\(process.output.suffix(3000))") }
+            try await http.shutdown()
+            throw error
+        }
+        try await http.shutdown()
+    }
+
+    /// Sends SIGTERM to each, newest first, and returns those that did not exit with status 0.
+    public func stopAll() -> [(name: String, status: Int32, log: String)] {
+        defer { all.removeAll() }
+        return all.reversed().compactMap { process in
+            let status = process.stop()
+            return status == 0 ? nil : (process.name, status, String(process.output.suffix(2000)))
+        }
+    }
+
+    deinit {
+        for process in all { process.stop() }
+    }
+}
