@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Metrics
 import ServiceLifecycle
+import Synchronization
 
 /// The step run on each claimed event before it is published (the pizza shop's payment and
 /// delivery); throwing schedules a retry.
@@ -22,6 +23,16 @@ public final class Relay: Service, Sendable {
     private let process: ProcessingStep
     private let logger: Logger
     private let metrics: RelayMetrics
+    private let batchStarted = Mutex<ContinuousClock.Instant?>(nil)
+
+    /// How long the batch in flight has been running, or nil between batches. A batch that outlives
+    /// its lease is stuck (its events are claimed again by other relays); a watchdog can act on it.
+    public var currentBatchAge: Duration? {
+        batchStarted.withLock { started in started.map { ContinuousClock.now - $0 } }
+    }
+
+    /// The lease every claim takes; batches must finish well within it.
+    public var leaseDuration: Duration { configuration.leaseDuration }
 
     public init(
         store: any OutboxStore,
@@ -50,7 +61,7 @@ public final class Relay: Service, Sendable {
         var outageAttempts = 0
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
-                let handled = try await runBatch()
+                let handled = try await trackedBatch()
                 if outageAttempts > 0 {
                     logger.info("relay recovered", metadata: ["outbox.outage.attempts": "\(outageAttempts)"])
                     outageAttempts = 0
@@ -72,6 +83,13 @@ public final class Relay: Service, Sendable {
             }
         }
         logger.info("relay stopped", metadata: ["outbox.relay.owner": "\(configuration.owner)"])
+    }
+
+    /// `runBatch()`, with its start time visible as `currentBatchAge` while it runs.
+    private func trackedBatch() async throws -> Int {
+        batchStarted.withLock { $0 = .now }
+        defer { batchStarted.withLock { $0 = nil } }
+        return try await runBatch()
     }
 
     /// Claims, processes, publishes and marks one batch; returns how many events it handled.

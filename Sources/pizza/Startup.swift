@@ -74,11 +74,16 @@ func withBackend<T: Sendable>(_ backend: Backend, _ body: () async throws -> T) 
 /// Runs `services` in order as one group that stops on SIGTERM/SIGINT, then closes `backend`
 /// (also when the group fails).
 func runServices(_ services: [any Service], closing backend: Backend? = nil, logger: Logger) async throws {
-    let group = ServiceGroup(configuration: .init(
+    var configuration = ServiceGroupConfiguration(
         services: services.map { .init(service: $0) },
         gracefulShutdownSignals: [.sigterm, .sigint],
         logger: logger
-    ))
+    )
+    // Shutdown is bounded: work in flight gets 30 s, then cancellation 5 s, then the process ends
+    // (a call that never returns, like the PostgresNIO defect in docs/operations.md, cannot hold it).
+    configuration.maximumGracefulShutdownDuration = .seconds(30)
+    configuration.maximumCancellationDuration = .seconds(5)
+    let group = ServiceGroup(configuration: configuration)
     do {
         try await group.run()
     } catch {

@@ -75,3 +75,32 @@ final class SeenAtCrashPoint: Sendable {
 
     var value: Value? { state.withLock { $0 } }
 }
+
+@Suite(.timeLimit(.minutes(1))) struct RelayWatchdogTests {
+    @Test func theBatchInFlightShowsItsAge() async throws {
+        let store = MemoryOutboxStore()
+        store.enqueue([RelayTests.event("a", 1)])
+        let (entered, enteredContinuation) = AsyncStream.makeStream(of: Void.self)
+        let (release, releaseContinuation) = AsyncStream.makeStream(of: Void.self)
+        let relay = Relay(store: store, publisher: RecordingPublisher(), configuration: RelayTests.configuration(), logger: Logger(label: "test")) { _ in
+            // The processing step stands in for a call that does not return until released.
+            enteredContinuation.yield()
+            var iterator = release.makeAsyncIterator()
+            _ = await iterator.next()
+        }
+        #expect(relay.currentBatchAge == nil)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await relay.run() }
+            var iterator = entered.makeAsyncIterator()
+            _ = await iterator.next()
+            #expect((relay.currentBatchAge ?? .zero) >= .zero)
+            #expect(relay.currentBatchAge != nil)
+            releaseContinuation.yield()
+            releaseContinuation.finish()
+            // The batch completes; between batches there is no age.
+            while store.allEvents().first?.status != .completed { await Task.yield() }
+            group.cancelAll()
+        }
+        #expect(relay.currentBatchAge == nil)
+    }
+}
