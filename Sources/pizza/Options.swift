@@ -6,6 +6,7 @@ import Foundation
 import Logging
 import Outbox
 import OutboxPostgres
+import PizzaShop
 import RESP
 
 /// Reads a flag, falling back to an environment variable (12-factor style).
@@ -66,13 +67,24 @@ enum BrokerKind: String, ExpressibleByArgument, CaseIterable {
     case redisPubSub = "redis-pubsub"
 }
 
+/// How log lines look: `text` for people, `json` (one object per line) for log shippers.
+enum LogFormat: String, ExpressibleByArgument, CaseIterable {
+    case text, json
+}
+
 struct LoggingOptions: ParsableArguments {
     @Option(help: "trace, debug, info, notice, warning, error or critical (env LOG_LEVEL).")
     var logLevel: String?
 
+    @Option(help: "text or json: one JSON object per line with timestamp, level, message and metadata (env LOG_FORMAT).")
+    var logFormat: String?
+
     func validate() throws {
         if let logLevel, Logger.Level(rawValue: logLevel) == nil {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
+        }
+        if let format = flagOrEnvironment(logFormat, "LOG_FORMAT"), LogFormat(rawValue: format) == nil {
+            throw ValidationError("--log-format (or LOG_FORMAT) must be text or json")
         }
     }
 
@@ -81,10 +93,18 @@ struct LoggingOptions: ParsableArguments {
     func bootstrap(label: String, defaultLevel: Logger.Level = .info) -> Logger {
         setvbuf(stdout, nil, _IOLBF, 0)
         let level = flagOrEnvironment(logLevel, "LOG_LEVEL").flatMap(Logger.Level.init(rawValue:)) ?? defaultLevel
+        let format = flagOrEnvironment(logFormat, "LOG_FORMAT").flatMap(LogFormat.init(rawValue:)) ?? .text
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
+            switch format {
+            case .text:
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = level
+                return handler
+            case .json:
+                var handler = JSONLogHandler.standardError(label: label)
+                handler.logLevel = level
+                return handler
+            }
         }
         return Logger(label: label)
     }
