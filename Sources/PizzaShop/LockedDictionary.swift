@@ -11,6 +11,16 @@ final class LockedDictionary<Key: Hashable & Sendable, Value: Sendable>: Sendabl
 
     var values: [Value] { storage.withLock { Array($0.values) } }
 
+    /// Removes the entries `shouldRemove` picks; returns how many.
+    @discardableResult
+    func removeAll(where shouldRemove: (Value) -> Bool) -> Int {
+        storage.withLock { storage in
+            let before = storage.count
+            storage = storage.filter { !shouldRemove($0.value) }
+            return before - storage.count
+        }
+    }
+
     /// Reads and replaces one entry atomically; `body` returns the new value and a result.
     func update<Result, Failure: Error>(
         _ key: Key, _ body: (Value?) throws(Failure) -> (Value, Result)

@@ -5,9 +5,16 @@ import Outbox
 public protocol PizzaOrderRepository: Sendable {
     /// Stores the order and its `PizzaOrderCreated` event atomically; returns the order and the event id.
     func create(_ order: NewPizzaOrder, headers: [String: String]) async throws -> (order: PizzaOrder, eventID: UUID)
+    /// `create` under an idempotency key, in the same transaction: the first request with the key
+    /// creates the order; a repeat with the same order returns it (`replayed`) and writes nothing —
+    /// also when the two race; a repeat with another order throws `.idempotencyKeyReused` (422).
+    /// A key older than its `ttl` is forgotten.
+    func create(_ order: NewPizzaOrder, headers: [String: String], idempotency: IdempotencyKey) async throws -> CreatedOrder
     /// Moves the order to `status` and writes its `OrderStatusChanged` event atomically. Throws a
     /// `PizzaShopError` with `.notFound` for an unknown order and `.conflict` for a disallowed transition.
     func changeStatus(id: UUID, to status: OrderStatus, headers: [String: String]) async throws -> (order: PizzaOrder, eventID: UUID)
+    /// Forgets idempotency keys older than `ttl`; returns how many.
+    func purgeIdempotencyKeys(olderThan ttl: Duration) async throws -> Int
     /// The order and the state of its events, or nil.
     func find(id: UUID) async throws -> PizzaOrderView?
     /// Throws when the database does not answer.
@@ -40,6 +47,34 @@ public final class MemoryPizzaOrderRepository: PizzaOrderRepository {
         orders[order.id] = order
         outbox.enqueue([event])
         return (order, event.id)
+    }
+
+    private struct Remembered: Sendable {
+        var fingerprint: String
+        var orderID: UUID
+        var eventID: UUID
+        var at: ContinuousClock.Instant
+    }
+
+    private let keys = LockedDictionary<String, Remembered>()
+    private let keyLock = AsyncLock()
+
+    public func create(_ new: NewPizzaOrder, headers: [String: String], idempotency: IdempotencyKey) async throws -> CreatedOrder {
+        // One request per key at a time: a racing repeat waits, then replays.
+        try await keyLock.withLock {
+            if let known = keys[idempotency.key], ContinuousClock.now - known.at < idempotency.ttl {
+                guard known.fingerprint == idempotency.fingerprint else { throw IdempotencyKey.reused(idempotency.key) }
+                guard let order = orders[known.orderID] else { throw PizzaOrder.notFound(known.orderID) }
+                return CreatedOrder(order: order, eventID: known.eventID, replayed: true)
+            }
+            let (order, eventID) = try await create(new, headers: headers)
+            keys[idempotency.key] = Remembered(fingerprint: idempotency.fingerprint, orderID: order.id, eventID: eventID, at: .now)
+            return CreatedOrder(order: order, eventID: eventID, replayed: false)
+        }
+    }
+
+    public func purgeIdempotencyKeys(olderThan ttl: Duration) async throws -> Int {
+        keys.removeAll(where: { ContinuousClock.now - $0.at >= ttl })
     }
 
     public func find(id: UUID) async throws -> PizzaOrderView? {

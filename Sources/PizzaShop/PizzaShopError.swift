@@ -15,6 +15,7 @@ public struct PizzaShopError: Error, Sendable, CustomStringConvertible {
         public static let bodyTooLarge = Code(rawValue: "body_too_large")
         public static let notFound = Code(rawValue: "not_found")
         public static let conflict = Code(rawValue: "conflict")
+        public static let idempotencyKeyReused = Code(rawValue: "idempotency_key_reused")
         public static let unauthorized = Code(rawValue: "unauthorized")
         public static let methodNotAllowed = Code(rawValue: "method_not_allowed")
         public static let badRequest = Code(rawValue: "bad_request")

@@ -41,6 +41,18 @@ public struct PostgresPizzaOrderRepository: PizzaOrderRepository {
                     ADD COLUMN IF NOT EXISTS updated_at timestamptz
                 """,
             ]),
+            SchemaMigration(component: "pizza", version: 3, name: "create_idempotency_keys", statements: [
+                """
+                CREATE TABLE IF NOT EXISTS idempotency_keys (
+                    key text PRIMARY KEY,
+                    fingerprint text NOT NULL,
+                    order_id uuid NOT NULL,
+                    event_id uuid NOT NULL,
+                    created_at timestamptz NOT NULL DEFAULT now()
+                )
+                """,
+                "CREATE INDEX IF NOT EXISTS idempotency_keys_created_idx ON idempotency_keys (created_at)",
+            ]),
         ]
     }
 
@@ -48,30 +60,85 @@ public struct PostgresPizzaOrderRepository: PizzaOrderRepository {
         let order = PizzaOrder(id: UUID(), order: new, createdAt: Date.now.roundedToMilliseconds)
         let event = try order.createdEvent(id: UUID(), headers: headers)
         try await client.withTransaction(logger: logger) { connection in
-            // -- the order; price travels as integer cents and is stored exactly as numeric
-            try await connection.query("""
-                INSERT INTO pizza_orders (id, flavor, size, quantity, price, address, user_name, created_at)
-                VALUES (\(order.id), \(order.flavor), \(order.size), \(order.quantity),
-                        \(order.price.cents)::numeric / 100, \(order.address), \(order.userName), \(order.createdAt))
-                """, logger: logger)
-            // -- its event, in the same transaction
-            try await outbox.enqueue(event, on: connection, logger: logger)
+            try await insert(order, event: event, on: connection)
         }
         return (order, event.id)
     }
 
-    public func changeStatus(id: UUID, to status: OrderStatus, headers: [String: String]) async throws -> (order: PizzaOrder, eventID: UUID) {
+    private func insert(_ order: PizzaOrder, event: NewOutboxEvent, on connection: PostgresConnection) async throws {
+        // -- the order; price travels as integer cents and is stored exactly as numeric
+        try await connection.query("""
+            INSERT INTO pizza_orders (id, flavor, size, quantity, price, address, user_name, created_at)
+            VALUES (\(order.id), \(order.flavor), \(order.size), \(order.quantity),
+                    \(order.price.cents)::numeric / 100, \(order.address), \(order.userName), \(order.createdAt))
+            """, logger: logger)
+        // -- its event, in the same transaction
+        try await outbox.enqueue(event, on: connection, logger: logger)
+    }
+
+    /// A transaction whose `PizzaShopError`s (refusals decided inside it) reach the caller as they are.
+    private func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
         do {
-            return try await changeStatusInTransaction(id: id, to: status, headers: headers)
+            return try await client.withTransaction(logger: logger) { connection in try await body(connection) }
         } catch let error as PostgresTransactionError {
-            // A refusal decided inside the transaction is the client's answer, not a database error.
+            // A refusal is the client's answer, not a database error.
             if let refusal = error.closureError as? PizzaShopError { throw refusal }
             throw error
         }
     }
 
-    private func changeStatusInTransaction(id: UUID, to status: OrderStatus, headers: [String: String]) async throws -> (order: PizzaOrder, eventID: UUID) {
-        try await client.withTransaction(logger: logger) { connection in
+    public func create(_ new: NewPizzaOrder, headers: [String: String], idempotency: IdempotencyKey) async throws -> CreatedOrder {
+        let order = PizzaOrder(id: UUID(), order: new, createdAt: Date.now.roundedToMilliseconds)
+        let event = try order.createdEvent(id: UUID(), headers: headers)
+        let ttlMilliseconds = idempotency.ttl.wholeMilliseconds
+        return try await transaction { connection in
+            // -- claim the key (or take over an expired one); a racing request with the same key waits
+            // -- here until this transaction ends, then finds the key taken
+            let claimed = try await connection.query("""
+                INSERT INTO idempotency_keys (key, fingerprint, order_id, event_id, created_at)
+                VALUES (\(idempotency.key), \(idempotency.fingerprint), \(order.id), \(event.id), now())
+                ON CONFLICT (key) DO UPDATE
+                    SET fingerprint = excluded.fingerprint, order_id = excluded.order_id,
+                        event_id = excluded.event_id, created_at = excluded.created_at
+                    WHERE idempotency_keys.created_at < now() - \(ttlMilliseconds) * interval '1 millisecond'
+                RETURNING order_id
+                """, logger: logger)
+            var isNew = false
+            for try await _ in claimed.decode(UUID.self) { isNew = true }
+            if !isNew {
+                // -- the key is live: the first request's order, if this is the same request
+                let rows = try await connection.query("""
+                    SELECT k.fingerprint, k.event_id, \(unescaped: Self.orderColumns("o"))
+                    FROM idempotency_keys k JOIN pizza_orders o ON o.id = k.order_id
+                    WHERE k.key = \(idempotency.key)
+                    """, logger: logger)
+                for try await row in rows {
+                    let (fingerprint, eventID) = try row.decode((String, UUID).self)
+                    guard fingerprint == idempotency.fingerprint else { throw IdempotencyKey.reused(idempotency.key) }
+                    let original = try Self.decodeOrder(row, offset: 2)
+                    return CreatedOrder(order: original, eventID: eventID, replayed: true)
+                }
+                throw PizzaShopError(.internalError, "an idempotency key names a missing order", status: .internalServerError)
+            }
+            try await insert(order, event: event, on: connection)
+            return CreatedOrder(order: order, eventID: event.id, replayed: false)
+        }
+    }
+
+    /// Deletes idempotency keys older than `ttl`, in one statement (they are small rows).
+    public func purgeIdempotencyKeys(olderThan ttl: Duration) async throws -> Int {
+        // -- forget expired keys
+        let rows = try await client.query("""
+            DELETE FROM idempotency_keys WHERE created_at < now() - \(ttl.wholeMilliseconds) * interval '1 millisecond'
+            RETURNING key
+            """, logger: logger)
+        var count = 0
+        for try await _ in rows.decode(String.self) { count += 1 }
+        return count
+    }
+
+    public func changeStatus(id: UUID, to status: OrderStatus, headers: [String: String]) async throws -> (order: PizzaOrder, eventID: UUID) {
+        try await transaction { connection in
             // -- lock the order: concurrent changes of one order queue here, so their events commit in order
             let rows = try await connection.query("""
                 SELECT \(unescaped: Self.orderColumns) FROM pizza_orders WHERE id = \(id) FOR UPDATE
@@ -113,16 +180,36 @@ public struct PostgresPizzaOrderRepository: PizzaOrderRepository {
         return try await Self.decodeOrders(rows)
     }
 
-    static let orderColumns = "id, flavor, size, quantity, (price * 100)::bigint, address, user_name, created_at, status"
+    static let orderColumns = orderColumns(nil)
+
+    /// The order columns, price in cents, optionally qualified by a table alias.
+    static func orderColumns(_ alias: String?) -> String {
+        ["id", "flavor", "size", "quantity", "(price * 100)::bigint", "address", "user_name", "created_at", "status"]
+            .map { column in
+                guard let alias else { return column }
+                return column.hasPrefix("(") ? "(\(alias).\(column.dropFirst())" : "\(alias).\(column)"
+            }
+            .joined(separator: ", ")
+    }
 
     static func decodeOrders(_ rows: PostgresRowSequence) async throws -> [PizzaOrder] {
         var orders: [PizzaOrder] = []
-        for try await row in rows.decode((UUID, String, String, Int, Int64, String, String, Date, String).self) {
-            let new = NewPizzaOrder(
-                flavor: row.1, size: row.2, quantity: row.3, price: Money(cents: row.4), address: row.5, userName: row.6
-            )
-            orders.append(PizzaOrder(id: row.0, order: new, createdAt: row.7.roundedToMilliseconds, status: OrderStatus(rawValue: row.8) ?? .received))
-        }
+        for try await row in rows { orders.append(try decodeOrder(row, offset: 0)) }
         return orders
+    }
+
+    /// One order from the `orderColumns` starting at column `offset` of `row`.
+    static func decodeOrder(_ row: PostgresRow, offset: Int) throws -> PizzaOrder {
+        let cells = row.makeRandomAccess()
+        let new = NewPizzaOrder(
+            flavor: try cells[offset + 1].decode(String.self), size: try cells[offset + 2].decode(String.self),
+            quantity: try cells[offset + 3].decode(Int.self), price: Money(cents: try cells[offset + 4].decode(Int64.self)),
+            address: try cells[offset + 5].decode(String.self), userName: try cells[offset + 6].decode(String.self)
+        )
+        return PizzaOrder(
+            id: try cells[offset].decode(UUID.self), order: new,
+            createdAt: try cells[offset + 7].decode(Date.self).roundedToMilliseconds,
+            status: OrderStatus(rawValue: try cells[offset + 8].decode(String.self)) ?? .received
+        )
     }
 }

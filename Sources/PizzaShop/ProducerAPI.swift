@@ -14,12 +14,18 @@ public struct ProducerAPI: Sendable {
     let admin: AdminAPI?
     /// Longest a request waits for the database before it answers 503.
     let databaseTimeout: Duration
+    /// How long an `Idempotency-Key` is remembered.
+    let idempotencyTTL: Duration
 
     /// `admin` adds the `/admin/outbox` routes; without it they answer 404.
-    public init(repository: any PizzaOrderRepository, admin: AdminAPI? = nil, databaseTimeout: Duration = .seconds(10)) {
+    public init(
+        repository: any PizzaOrderRepository, admin: AdminAPI? = nil, databaseTimeout: Duration = .seconds(10),
+        idempotencyTTL: Duration = .seconds(24 * 3600)
+    ) {
         self.repository = repository
         self.admin = admin
         self.databaseTimeout = databaseTimeout
+        self.idempotencyTTL = idempotencyTTL
     }
 
     /// The routes, with JSON errors for everything including unknown paths.
@@ -47,12 +53,24 @@ public struct ProducerAPI: Sendable {
         let body = try await Self.jsonBody(request)
         let new = try NewPizzaOrder.parse(json: body.readableBytesView)
         let headers = Self.eventHeaders(request)
-        let (order, eventID) = try await withDeadline(databaseTimeout) { [repository] in try await repository.create(new, headers: headers) }
-        context.logger.info("order accepted", metadata: [
-            "order.id": "\(order.id.uuidString.lowercased())",
-            "outbox.event.id": "\(eventID.uuidString.lowercased())",
+        let created: CreatedOrder
+        if let header = request.headers[.idempotencyKey] {
+            let key = try IdempotencyKey.parse(header: header, order: new, ttl: idempotencyTTL)
+            created = try await withDeadline(databaseTimeout) { [repository] in
+                try await repository.create(new, headers: headers, idempotency: key)
+            }
+        } else {
+            created = try await withDeadline(databaseTimeout) { [repository] in
+                let (order, eventID) = try await repository.create(new, headers: headers)
+                return CreatedOrder(order: order, eventID: eventID, replayed: false)
+            }
+        }
+        context.logger.info(created.replayed ? "order replayed for its idempotency key" : "order accepted", metadata: [
+            "order.id": "\(created.order.id.uuidString.lowercased())",
+            "outbox.event.id": "\(created.eventID.uuidString.lowercased())",
         ])
-        return try jsonResponse(OrderResponse(order: order, eventID: eventID), status: .created)
+        // A replay answers 200 with the original order: nothing new was created.
+        return try jsonResponse(OrderResponse(order: created.order, eventID: created.eventID), status: created.replayed ? .ok : .created)
     }
 
     func find(context: BasicRequestContext) async throws -> Response {
@@ -110,6 +128,7 @@ public struct ProducerAPI: Sendable {
 
 extension HTTPField.Name {
     static let traceparent = HTTPField.Name("traceparent")!
+    static let idempotencyKey = HTTPField.Name("Idempotency-Key")!
 }
 
 /// The order as the API returns it: its fields, `event_id` (the event the request wrote, or on

@@ -36,27 +36,81 @@ public struct SQLitePizzaOrderRepository: PizzaOrderRepository, ProducerLedgerSo
                 """,
                 "ALTER TABLE pizza_orders ADD COLUMN updated_at INTEGER",
             ]),
+            SchemaMigration(component: "pizza", version: 3, name: "create_idempotency_keys", statements: [
+                """
+                CREATE TABLE IF NOT EXISTS idempotency_keys (
+                    key TEXT PRIMARY KEY,
+                    fingerprint TEXT NOT NULL,
+                    order_id TEXT NOT NULL,
+                    event_id TEXT NOT NULL,
+                    created_at INTEGER NOT NULL
+                )
+                """,
+            ]),
         ]
     }
 
     public func create(_ new: NewPizzaOrder, headers: [String: String]) async throws -> (order: PizzaOrder, eventID: UUID) {
         let order = PizzaOrder(id: UUID(), order: new, createdAt: Date.now.roundedToMilliseconds)
         let event = try order.createdEvent(id: UUID(), headers: headers)
-        try await storage.write { connection in
-            // -- the order
-            _ = try await connection.query("""
-                INSERT INTO pizza_orders (id, flavor, size, quantity, price_cents, address, user_name, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                """, [
-                    .text(order.id.uuidString.lowercased()), .text(order.flavor), .text(order.size), .integer(order.quantity),
-                    .integer(Int(order.price.cents)), .text(order.address), .text(order.userName),
-                    SQLiteStorage.milliseconds(order.createdAt),
-                ])
-            // -- its event, in the same transaction
-            try await outbox.enqueue([event], on: connection)
-        }
+        try await storage.write { connection in try await insert(order, event: event, on: connection) }
         outbox.committed()
         return (order, event.id)
+    }
+
+    public func create(_ new: NewPizzaOrder, headers: [String: String], idempotency: IdempotencyKey) async throws -> CreatedOrder {
+        let order = PizzaOrder(id: UUID(), order: new, createdAt: Date.now.roundedToMilliseconds)
+        let event = try order.createdEvent(id: UUID(), headers: headers)
+        let now = Date()
+        let result = try await storage.write { connection -> CreatedOrder in
+            // -- the key, if it is remembered and not expired (writers are serialised: no race)
+            let known = try await connection.query("""
+                SELECT k.fingerprint, k.event_id, o.* FROM idempotency_keys k JOIN pizza_orders o ON o.id = k.order_id
+                WHERE k.key = ? AND k.created_at >= ?
+                """, [.text(idempotency.key), SQLiteStorage.milliseconds(now.addingTimeInterval(-idempotency.ttl.seconds))])
+            if let row = known.first {
+                guard row.column("fingerprint")?.string == idempotency.fingerprint else { throw IdempotencyKey.reused(idempotency.key) }
+                guard let original = Self.order(row), let eventID = row.column("event_id")?.string.flatMap(UUID.init(uuidString:)) else {
+                    throw PizzaShopError(.internalError, "an idempotency key names a missing order", status: .internalServerError)
+                }
+                return CreatedOrder(order: original, eventID: eventID, replayed: true)
+            }
+            // -- remember the key (replacing an expired one) with the order it creates
+            _ = try await connection.query("""
+                INSERT OR REPLACE INTO idempotency_keys (key, fingerprint, order_id, event_id, created_at) VALUES (?, ?, ?, ?, ?)
+                """, [
+                    .text(idempotency.key), .text(idempotency.fingerprint), .text(order.id.uuidString.lowercased()),
+                    .text(event.id.uuidString.lowercased()), SQLiteStorage.milliseconds(now),
+                ])
+            try await insert(order, event: event, on: connection)
+            return CreatedOrder(order: order, eventID: event.id, replayed: false)
+        }
+        if !result.replayed { outbox.committed() }
+        return result
+    }
+
+    public func purgeIdempotencyKeys(olderThan ttl: Duration) async throws -> Int {
+        try await storage.write { connection in
+            // -- forget expired keys
+            try await connection.query(
+                "DELETE FROM idempotency_keys WHERE created_at < ? RETURNING key",
+                [SQLiteStorage.milliseconds(Date().addingTimeInterval(-ttl.seconds))]
+            ).count
+        }
+    }
+
+    private func insert(_ order: PizzaOrder, event: NewOutboxEvent, on connection: SQLiteConnection) async throws {
+        // -- the order
+        _ = try await connection.query("""
+            INSERT INTO pizza_orders (id, flavor, size, quantity, price_cents, address, user_name, created_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """, [
+                .text(order.id.uuidString.lowercased()), .text(order.flavor), .text(order.size), .integer(order.quantity),
+                .integer(Int(order.price.cents)), .text(order.address), .text(order.userName),
+                SQLiteStorage.milliseconds(order.createdAt),
+            ])
+        // -- its event, in the same transaction
+        try await outbox.enqueue([event], on: connection)
     }
 
     public func changeStatus(id: UUID, to status: OrderStatus, headers: [String: String]) async throws -> (order: PizzaOrder, eventID: UUID) {

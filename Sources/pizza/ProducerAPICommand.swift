@@ -12,6 +12,7 @@ struct ProducerAPICommand: AsyncParsableCommand {
     @Option(help: "Port to listen on (env PORT).") var port: Int?
     @Flag(help: "Do not apply pending migrations at start.") var noMigrate = false
     @Option(help: "Longest a request waits for the database before answering 503.") var databaseTimeout = TimeSpan(argument: "10s")!
+    @Option(help: "How long an Idempotency-Key is remembered (e.g. 24h).") var idempotencyTtl = TimeSpan(argument: "24h")!
     @Option(help: "Bearer token that opens /admin/outbox (env ADMIN_TOKEN); without one those routes answer 404.")
     var adminToken: String?
     @OptionGroup var database: DatabaseOptions
@@ -19,6 +20,7 @@ struct ProducerAPICommand: AsyncParsableCommand {
 
     func validate() throws {
         guard databaseTimeout.duration > .zero else { throw ValidationError("--database-timeout must be positive") }
+        guard idempotencyTtl.duration > .zero else { throw ValidationError("--idempotency-ttl must be positive") }
         if let port, !(0...65535).contains(port) { throw ValidationError("--port must be within 0...65535") }
     }
 
@@ -28,7 +30,8 @@ struct ProducerAPICommand: AsyncParsableCommand {
         let backend = try await database.open(logger: logger)
         let admin = flagOrEnvironment(adminToken, "ADMIN_TOKEN").map { AdminAPI(store: backend.outbox, token: $0) }
         var app = Application(
-            router: ProducerAPI(repository: backend.repository, admin: admin, databaseTimeout: databaseTimeout.duration).router(),
+            router: ProducerAPI(repository: backend.repository, admin: admin, databaseTimeout: databaseTimeout.duration,
+                                 idempotencyTTL: idempotencyTtl.duration).router(),
             configuration: .init(address: .hostname(hostname, port: port), serverName: "pizza-producer-api"),
             logger: logger
         )
@@ -37,7 +40,8 @@ struct ProducerAPICommand: AsyncParsableCommand {
                 try await retryUntilDone("migration", logger: logger) { try await backend.migrate() }
             }
         }
-        try await runServices(backend.pool + [app], closing: backend, logger: logger)
+        let janitor = IdempotencyKeyJanitor(repository: backend.repository, ttl: idempotencyTtl.duration, logger: logger)
+        try await runServices(backend.pool + [janitor, app], closing: backend, logger: logger)
     }
 }
 

@@ -169,6 +169,11 @@ struct UnansweringRepository: PizzaOrderRepository {
         try await Task.sleep(for: .seconds(3600))
         throw CancellationError()
     }
+    func create(_ order: NewPizzaOrder, headers: [String: String], idempotency: IdempotencyKey) async throws -> CreatedOrder {
+        try await Task.sleep(for: .seconds(3600))
+        throw CancellationError()
+    }
+    func purgeIdempotencyKeys(olderThan ttl: Duration) async throws -> Int { 0 }
     func find(id: UUID) async throws -> PizzaOrderView? {
         try await Task.sleep(for: .seconds(3600))
         return nil
@@ -184,6 +189,8 @@ struct FailingRepository: PizzaOrderRepository {
 
     func create(_ order: NewPizzaOrder, headers: [String: String]) async throws -> (order: PizzaOrder, eventID: UUID) { throw DatabaseDown() }
     func changeStatus(id: UUID, to status: OrderStatus, headers: [String: String]) async throws -> (order: PizzaOrder, eventID: UUID) { throw DatabaseDown() }
+    func create(_ order: NewPizzaOrder, headers: [String: String], idempotency: IdempotencyKey) async throws -> CreatedOrder { throw DatabaseDown() }
+    func purgeIdempotencyKeys(olderThan ttl: Duration) async throws -> Int { throw DatabaseDown() }
     func find(id: UUID) async throws -> PizzaOrderView? { throw DatabaseDown() }
     func checkReady() async throws { throw DatabaseDown() }
 }
