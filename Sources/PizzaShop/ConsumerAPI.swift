@@ -1,15 +1,18 @@
 import Foundation
 import Hummingbird
 
-/// The consumer API: `GET /events?limit=N`, `GET /stats`, `/healthz`, `/readyz` (subscribed).
+/// The consumer API: `GET /events?limit=N`, `GET /stats`, `/healthz`, `/readyz` (subscribed), `/metrics`.
 public struct ConsumerAPI: Sendable {
     public static let defaultLimit = 50
     public static let maxLimit = 10_000
 
     let received: ReceivedEvents
+    let metrics: MetricsEndpoint?
 
-    public init(received: ReceivedEvents) {
+    /// `metrics` adds `GET /metrics`.
+    public init(received: ReceivedEvents, metrics: MetricsEndpoint? = nil) {
         self.received = received
+        self.metrics = metrics
     }
 
     public func router() -> Router<BasicRequestContext> {
@@ -27,6 +30,7 @@ public struct ConsumerAPI: Sendable {
             )
         }
         router.get("stats") { _, _ in try jsonResponse(received.stats) }
+        metrics?.register(on: router)
         router.get("healthz") { _, _ in try jsonResponse(["status": "ok"]) }
         router.get("readyz") { _, _ in
             guard received.isSubscribed else {

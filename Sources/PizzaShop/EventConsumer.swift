@@ -40,13 +40,16 @@ public struct EventConsumer: Service {
     let received: ReceivedEvents
     let recorder: (any DeliveryRecorder)?
     let ordering: Ordering
+    let metrics: ShopMetrics
     let waiting = FirstSightings()
     let logger: Logger
 
     public init(
         subscriber: any MessageSubscriber, topic: String, group: String = "consumer-api",
-        received: ReceivedEvents, recorder: (any DeliveryRecorder)? = nil, ordering: Ordering = Ordering(), logger: Logger
+        received: ReceivedEvents, recorder: (any DeliveryRecorder)? = nil, ordering: Ordering = Ordering(),
+        metrics: ShopMetrics = .disabled, logger: Logger
     ) {
+        self.metrics = metrics
         self.subscriber = subscriber
         self.topic = topic
         self.group = group
@@ -81,14 +84,19 @@ public struct EventConsumer: Service {
             ])
             return
         }
+        metrics.consumerReceived(group: group)
         if let recorder {
             if case .duplicate(let count) = try await apply(envelope, through: recorder) {
+                metrics.consumerDuplicate(group: group)
+                metrics.consumerAcknowledged(group: group)
                 logger.info("duplicate delivery ignored", metadata: [
                     "outbox.event.id": "\(envelope.id)", "outbox.delivery.count": "\(count)",
                 ])
                 return
             }
         }
+        metrics.endToEndLatency(group: group, since: envelope.time)
+        metrics.consumerAcknowledged(group: group)
         received.record(message.body)
         let data = envelope.data
         logger.info("event received", metadata: [

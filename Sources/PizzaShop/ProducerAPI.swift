@@ -16,12 +16,16 @@ public struct ProducerAPI: Sendable {
     let databaseTimeout: Duration
     /// How long an `Idempotency-Key` is remembered.
     let idempotencyTTL: Duration
+    let metrics: ShopMetrics
+    let metricsEndpoint: MetricsEndpoint?
 
     /// `admin` adds the `/admin/outbox` routes; without it they answer 404.
     public init(
         repository: any PizzaOrderRepository, admin: AdminAPI? = nil, databaseTimeout: Duration = .seconds(10),
-        idempotencyTTL: Duration = .seconds(24 * 3600)
+        idempotencyTTL: Duration = .seconds(24 * 3600), metrics: ShopMetrics = .disabled, metricsEndpoint: MetricsEndpoint? = nil
     ) {
+        self.metrics = metrics
+        self.metricsEndpoint = metricsEndpoint
         self.repository = repository
         self.admin = admin
         self.databaseTimeout = databaseTimeout
@@ -32,11 +36,19 @@ public struct ProducerAPI: Sendable {
     public func router() -> Router<BasicRequestContext> {
         let router = Router()
         router.add(middleware: JSONErrorMiddleware())
-        router.post("pizza") { request, context in try await create(request, context: context) }
+        router.post("pizza") { request, context in
+            do {
+                return try await create(request, context: context)
+            } catch let error as PizzaShopError where error.status.code < 500 {
+                metrics.orderRejected(reason: error.code.rawValue)
+                throw error
+            }
+        }
         router.get("pizza/{id}") { _, context in try await find(context: context) }
         router.patch("pizza/{id}") { request, context in try await changeStatus(request, context: context) }
         router.get("healthz") { _, _ in try jsonResponse(["status": "ok"]) }
         admin?.register(on: router)
+        metricsEndpoint?.register(on: router)
         router.get("readyz") { _, context in
             do {
                 try await withDeadline(databaseTimeout) { [repository] in try await repository.checkReady() }
@@ -69,6 +81,7 @@ public struct ProducerAPI: Sendable {
             "order.id": "\(created.order.id.uuidString.lowercased())",
             "outbox.event.id": "\(created.eventID.uuidString.lowercased())",
         ])
+        if created.replayed { metrics.orderReplayed() } else { metrics.orderAccepted() }
         // A replay answers 200 with the original order: nothing new was created.
         return try jsonResponse(OrderResponse(order: created.order, eventID: created.eventID), status: created.replayed ? .ok : .created)
     }
@@ -89,6 +102,7 @@ public struct ProducerAPI: Sendable {
         let (order, eventID) = try await withDeadline(databaseTimeout) { [repository] in
             try await repository.changeStatus(id: id, to: status, headers: headers)
         }
+        metrics.statusChanged(to: status)
         context.logger.info("order status changed", metadata: [
             "order.id": "\(id.uuidString.lowercased())",
             "order.status": "\(status.rawValue)",

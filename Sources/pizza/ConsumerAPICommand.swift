@@ -43,6 +43,7 @@ struct ConsumerAPICommand: AsyncParsableCommand {
         let logger = logging.bootstrap(label: "pizza.consumer-api")
         let port = try resolvedPort(port, default: 8081)
         let received = ReceivedEvents(capacity: keep)
+        let metrics = ProcessMetrics.bootstrap()
         let redisConfiguration = try redis.configuration()
         let ready: @Sendable () async -> Void = { received.isSubscribed = true }
         let subscriber: any MessageSubscriber = switch broker {
@@ -69,10 +70,10 @@ struct ConsumerAPICommand: AsyncParsableCommand {
         let consumerService = EventConsumer(
             subscriber: subscriber, topic: topic, group: group, received: received,
             recorder: backend?.deliveries,
-            ordering: .init(wait: orderWait.duration, gapTimeout: orderGapTimeout.duration), logger: logger
+            ordering: .init(wait: orderWait.duration, gapTimeout: orderGapTimeout.duration), metrics: metrics.shop, logger: logger
         )
         let app = Application(
-            router: ConsumerAPI(received: received).router(),
+            router: ConsumerAPI(received: received, metrics: MetricsEndpoint(registry: metrics.registry)).router(),
             configuration: .init(address: .hostname(hostname, port: port), serverName: "pizza-consumer-api"),
             logger: logger
         )

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Hummingbird
 import Logging
 import Outbox
 import OutboxPostgres
@@ -37,6 +38,7 @@ struct JobCommand: AsyncParsableCommand {
     var retention = TimeSpan(argument: "24h")!
     @Option(help: "Time between two retention rounds.") var retentionInterval = TimeSpan(argument: "60s")!
     @Option(help: "Most completed events deleted per retention transaction.") var retentionBatchSize = 1_000
+    @Option(help: "Serve GET /metrics (Prometheus) and /healthz on this port; none by default.") var metricsPort: Int?
     @Option(help: .hidden) var drillCrashAfterPublish: Int?
     @Flag(help: "Do not apply pending migrations at start.") var noMigrate = false
     @OptionGroup var logging: LoggingOptions
@@ -49,6 +51,7 @@ struct JobCommand: AsyncParsableCommand {
         guard simulateLatencyMs >= 0 else { throw ValidationError("--simulate-latency-ms must not be negative") }
         guard (0...1).contains(failureRate) else { throw ValidationError("--failure-rate must be within 0...1") }
         guard maxAttempts >= 1 else { throw ValidationError("--max-attempts must be at least 1") }
+        if let metricsPort, !(0...65535).contains(metricsPort) { throw ValidationError("--metrics-port must be within 0...65535") }
         guard retentionBatchSize >= 1 else { throw ValidationError("--retention-batch-size must be at least 1") }
         guard retentionInterval.duration > .zero else { throw ValidationError("--retention-interval must be positive") }
         if let drillCrashAfterPublish, drillCrashAfterPublish < 1 {
@@ -61,6 +64,7 @@ struct JobCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = logging.bootstrap(label: "pizza.job")
+        let metrics = ProcessMetrics.bootstrap()
         let backend = try await database.open(logger: logger)
         let redisClient = RedisClient(configuration: try redis.configuration(), logger: logger)
         let publisher: any MessagePublisher = switch broker {
@@ -99,6 +103,17 @@ struct JobCommand: AsyncParsableCommand {
                 if !migrate { try await backend.migrate() }
             }, service: relay, logger: logger),
         ]
+        if let metricsPort {
+            let router = Router()
+            router.get("healthz") { _, _ in "ok" }
+            MetricsEndpoint(
+                registry: metrics.registry, refresh: MetricsEndpoint.refreshingOutbox(backend.outbox, metrics: metrics.shop)
+            ).register(on: router)
+            services.append(Application(
+                router: router, configuration: .init(address: .hostname("0.0.0.0", port: metricsPort), serverName: "pizza-job"),
+                logger: logger
+            ))
+        }
         if retention.duration > .zero {
             services.append(OutboxRetention(
                 store: backend.outbox, retention: retention.duration, interval: retentionInterval.duration,

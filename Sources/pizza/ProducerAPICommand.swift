@@ -29,9 +29,13 @@ struct ProducerAPICommand: AsyncParsableCommand {
         let port = try resolvedPort(port, default: 8080)
         let backend = try await database.open(logger: logger)
         let admin = flagOrEnvironment(adminToken, "ADMIN_TOKEN").map { AdminAPI(store: backend.outbox, token: $0) }
+        let metrics = ProcessMetrics.bootstrap()
+        let endpoint = MetricsEndpoint(
+            registry: metrics.registry, refresh: MetricsEndpoint.refreshingOutbox(backend.outbox, metrics: metrics.shop)
+        )
         var app = Application(
             router: ProducerAPI(repository: backend.repository, admin: admin, databaseTimeout: databaseTimeout.duration,
-                                 idempotencyTTL: idempotencyTtl.duration).router(),
+                                 idempotencyTTL: idempotencyTtl.duration, metrics: metrics.shop, metricsEndpoint: endpoint).router(),
             configuration: .init(address: .hostname(hostname, port: port), serverName: "pizza-producer-api"),
             logger: logger
         )

@@ -1,0 +1,53 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import Outbox
+@testable import PizzaShop
+import Prometheus
+import Testing
+
+@Suite struct MetricsTests {
+    @Test func producerCountsOrdersAndShowsTheOutbox() async throws {
+        let registry = PrometheusCollectorRegistry()
+        let metrics = ShopMetrics(factory: PrometheusMetricsFactory(registry: registry))
+        let outbox = MemoryOutboxStore()
+        let repository = MemoryPizzaOrderRepository(outbox: outbox)
+        let api = ProducerAPI(
+            repository: repository, metrics: metrics,
+            metricsEndpoint: MetricsEndpoint(registry: registry, refresh: MetricsEndpoint.refreshingOutbox(outbox, metrics: metrics))
+        )
+        try await Application(router: api.router()).test(.router) { client in
+            try await client.execute(uri: "/pizza", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: ValidationTests.valid)) { _ in }
+            try await client.execute(uri: "/pizza", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: #"{"flavor":"x"}"#)) { _ in }
+            try await client.execute(uri: "/metrics", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(response.headers[.contentType]?.hasPrefix("text/plain") == true)
+                let text = String(buffer: response.body)
+                #expect(text.contains("pizza_orders_accepted_total 1"))
+                #expect(text.contains(#"pizza_orders_rejected_total{reason="missing_field"} 1"#))
+                #expect(text.contains(#"outbox_events{status="pending"} 1"#))
+                #expect(text.contains("outbox_oldest_pending_age_seconds"))
+            }
+        }
+    }
+
+    @Test func consumerCountsDeliveriesAndLatency() async throws {
+        let registry = PrometheusCollectorRegistry()
+        let metrics = ShopMetrics(factory: PrometheusMetricsFactory(registry: registry))
+        let consumer = EventConsumer(
+            subscriber: MemoryBroker().subscriber(group: "kitchen"), topic: "t", group: "kitchen", received: ReceivedEvents(),
+            metrics: metrics, logger: Logger(label: "test")
+        )
+        let event = OutboxEvent(
+            id: UUID(), seq: 1, aggregateType: "PizzaOrder", aggregateID: "o1", eventType: "PizzaOrderCreated",
+            payload: "{}", headers: [:], status: .pending, attempts: 0, lastError: nil,
+            availableAt: Date(), createdAt: Date().addingTimeInterval(-0.25), publishedAt: nil
+        )
+        try await consumer.handle(IncomingMessage(brokerID: "1-0", body: Envelope.encode(event, source: "t")))
+        let text = registry.emitToString()
+        #expect(text.contains(#"consumer_events_received_total{group="kitchen"} 1"#))
+        #expect(text.contains(#"consumer_events_acked_total{group="kitchen"} 1"#))
+        #expect(text.contains(#"consumer_end_to_end_latency_seconds_count{group="kitchen"} 1"#))
+    }
+}
