@@ -31,6 +31,7 @@ public struct ConsumerAPI: Sendable {
         }
         router.get("stats") { _, _ in try jsonResponse(received.stats) }
         metrics?.register(on: router)
+        router.get("openapi.json") { _, _ in openAPIResponse(ConsumerOpenAPI.document) }
         router.get("healthz") { _, _ in try jsonResponse(["status": "ok"]) }
         router.get("readyz") { _, _ in
             guard received.isSubscribed else {

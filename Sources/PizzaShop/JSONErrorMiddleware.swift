@@ -52,3 +52,12 @@ func jsonResponse(_ value: some Encodable, status: HTTPResponse.Status = .ok) th
         body: .init(byteBuffer: ByteBuffer(bytes: data))
     )
 }
+
+/// An OpenAPI document as the JSON response of `GET /openapi.json`.
+func openAPIResponse(_ document: String) -> Response {
+    Response(
+        status: .ok,
+        headers: [.contentType: "application/json; charset=utf-8"],
+        body: .init(byteBuffer: ByteBuffer(string: document))
+    )
+}

@@ -49,6 +49,7 @@ public struct ProducerAPI: Sendable {
         router.get("healthz") { _, _ in try jsonResponse(["status": "ok"]) }
         admin?.register(on: router)
         metricsEndpoint?.register(on: router)
+        router.get("openapi.json") { _, _ in openAPIResponse(ProducerOpenAPI.document) }
         router.get("readyz") { _, context in
             do {
                 try await withDeadline(databaseTimeout) { [repository] in try await repository.checkReady() }

@@ -51,3 +51,21 @@ import Testing
         #expect(text.contains(#"consumer_end_to_end_latency_seconds_count{group="kitchen"} 1"#))
     }
 }
+
+@Suite struct OpenAPITests {
+    @Test func bothAPIsServeAnOpenAPI31Document() async throws {
+        let producer = Application(router: ProducerAPI(repository: MemoryPizzaOrderRepository(outbox: MemoryOutboxStore())).router())
+        let consumer = Application(router: ConsumerAPI(received: ReceivedEvents()).router())
+        for (app, paths) in [(producer, ["/pizza", "/pizza/{id}", "/admin/outbox"]), (consumer, ["/events", "/stats"])] {
+            try await app.test(.router) { client in
+                try await client.execute(uri: "/openapi.json", method: .get) { response in
+                    #expect(response.status == .ok)
+                    let document = try ProducerAPITests.json(response.body)
+                    #expect(document["openapi"] as? String == "3.1.0")
+                    let documented = (document["paths"] as? [String: Any]).map { Set($0.keys) } ?? []
+                    #expect(documented.isSuperset(of: paths))
+                }
+            }
+        }
+    }
+}
