@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Metrics
 import ServiceLifecycle
+import Tracing
 import Synchronization
 
 /// The step run on each claimed event before it is published (the pizza shop's payment and
@@ -105,11 +106,18 @@ public final class Relay: Service, Sendable {
 
         let stepErrors = await runProcessingStep(batch.events)
         let ready = batch.events.filter { stepErrors[$0.id] == nil }
-        let messages = ready.map {
-            OutgoingMessage(
-                id: $0.id.uuidString.lowercased(),
-                key: $0.aggregateID,
-                body: Envelope.encode($0, source: configuration.source)
+        // One producer span per event, in the event's trace; the envelope carries it to consumers.
+        var spans: [any Span] = []
+        spans.reserveCapacity(ready.count)
+        let messages = ready.map { event in
+            let span = startSpan("outbox.publish", context: .continuing(traceparent: event.headers["traceparent"]), ofKind: .producer)
+            spans.append(span)
+            var traced = event
+            if let parent = span.context.traceParent { traced.headers["traceparent"] = parent.header }
+            return OutgoingMessage(
+                id: event.id.uuidString.lowercased(),
+                key: event.aggregateID,
+                body: Envelope.encode(traced, source: configuration.source)
             )
         }
         var publishError: (any Error)?
@@ -119,8 +127,10 @@ public final class Relay: Service, Sendable {
                 await configuration.afterPublish?(ready)
             } catch {
                 publishError = error
+                for span in spans { span.recordError(error) }
             }
         }
+        for span in spans { span.end() }
 
         let now = Date()
         var outcomes: [DeliveryOutcome] = []
@@ -149,11 +159,15 @@ public final class Relay: Service, Sendable {
         await withTaskGroup(of: (UUID, String?).self) { group in
             for event in events {
                 group.addTask { [process] in
-                    do {
-                        try await process(event)
-                        return (event.id, nil)
-                    } catch {
-                        return (event.id, "\(error)")
+                    // The step continues the trace the producer started (the event's traceparent).
+                    await withSpan("outbox.process", context: .continuing(traceparent: event.headers["traceparent"])) { span in
+                        do {
+                            try await process(event)
+                            return (event.id, nil)
+                        } catch {
+                            span.recordError(error)
+                            return (event.id, "\(error)")
+                        }
                     }
                 }
             }
@@ -168,6 +182,7 @@ public final class Relay: Service, Sendable {
     private func failure(of event: OutboxEvent, message: String, now: Date) -> DeliveryOutcome {
         let attempts = event.attempts + 1
         var metadata: Logger.Metadata = [
+            "trace.id": "\(event.headers["traceparent"].flatMap(TraceParent.init)?.traceID ?? "-")",
             "outbox.event.id": "\(event.id.uuidString.lowercased())",
             "outbox.aggregate.id": "\(event.aggregateID)",
             "outbox.event.attempts": "\(attempts)",

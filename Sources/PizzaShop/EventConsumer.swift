@@ -3,6 +3,7 @@ import Logging
 import Outbox
 import ServiceLifecycle
 import Synchronization
+import Tracing
 
 /// The consumer API's background half: subscribes to the topic, applies each event once and in
 /// order per order through the inbox (when a recorder is given), logs one line per event and keeps
@@ -73,6 +74,14 @@ public struct EventConsumer: Service {
     }
 
     func handle(_ message: IncomingMessage) async throws {
+        // The consume span continues the envelope's trace, so every log line below carries its trace id.
+        let traceparent = (try? Envelope.decode(message.body))?.traceparent
+        try await withSpan("pizza.consume", context: .continuing(traceparent: traceparent), ofKind: .consumer) { _ in
+            try await handleInSpan(message)
+        }
+    }
+
+    private func handleInSpan(_ message: IncomingMessage) async throws {
         let envelope: Envelope
         do {
             envelope = try Envelope.decode(message.body)

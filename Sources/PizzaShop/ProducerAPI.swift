@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import Outbox
+import Tracing
 
 /// The producer API: `POST /pizza`, `GET|PATCH /pizza/{id}`, `/healthz`, `/readyz`, and `/admin/outbox…`
 /// when an admin token is configured.
@@ -35,6 +36,8 @@ public struct ProducerAPI: Sendable {
     /// The routes, with JSON errors for everything including unknown paths.
     public func router() -> Router<BasicRequestContext> {
         let router = Router()
+        // A server span per request, continuing an incoming traceparent or starting a trace.
+        router.add(middleware: TracingMiddleware())
         router.add(middleware: JSONErrorMiddleware())
         router.post("pizza") { request, context in
             do {
@@ -133,10 +136,15 @@ public struct ProducerAPI: Sendable {
         }
     }
 
-    /// Transport headers the event keeps (trace context).
+    /// Transport headers the event keeps: the trace context of the request's span (which continues
+    /// the client's `traceparent`, or started a trace), else the client's header as it came.
     static func eventHeaders(_ request: Request) -> [String: String] {
         var headers: [String: String] = [:]
-        if let traceparent = request.headers[.traceparent] { headers["traceparent"] = traceparent }
+        if let current = InstrumentationContext.current?.traceParent {
+            headers["traceparent"] = current.header
+        } else if let traceparent = request.headers[.traceparent] {
+            headers["traceparent"] = traceparent
+        }
         return headers
     }
 }

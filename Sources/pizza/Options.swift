@@ -8,6 +8,7 @@ import Outbox
 import OutboxPostgres
 import PizzaShop
 import RESP
+import Tracing
 
 /// Reads a flag, falling back to an environment variable (12-factor style).
 func flagOrEnvironment(_ value: String?, _ variable: String) -> String? {
@@ -95,17 +96,19 @@ struct LoggingOptions: ParsableArguments {
         let level = flagOrEnvironment(logLevel, "LOG_LEVEL").flatMap(Logger.Level.init(rawValue:)) ?? defaultLevel
         let format = flagOrEnvironment(logFormat, "LOG_FORMAT").flatMap(LogFormat.init(rawValue:)) ?? .text
         LoggingSystem.bootstrap { label in
+            // Lines written inside a span carry its trace.id and span.id.
             switch format {
             case .text:
-                var handler = StreamLogHandler.standardError(label: label)
+                var handler = StreamLogHandler.standardError(label: label, metadataProvider: W3CTracer.metadataProvider)
                 handler.logLevel = level
                 return handler
             case .json:
-                var handler = JSONLogHandler.standardError(label: label)
+                var handler = JSONLogHandler.standardError(label: label, metadataProvider: W3CTracer.metadataProvider)
                 handler.logLevel = level
                 return handler
             }
         }
+        InstrumentationSystem.bootstrap(W3CTracer())
         return Logger(label: label)
     }
 }

@@ -47,7 +47,12 @@ struct OrderingTests {
 
                 // The poison order: its created event always fails payment; its status changes wait behind it.
                 let base = "http://127.0.0.1:\(producerPort)/pizza"
-                let poison = try await send(http, .POST, base, #"{"flavor":"Hawaiian","size":"Large","quantity":1,"price":12.5,"address":"1 Poison Way","user_name":"Mallory"}"#)
+                let poisonTrace = "0af7651916cd43dd8448eb211c80319c"
+                let poison = try await send(http, .POST, base, #"{"flavor":"Hawaiian","size":"Large","quantity":1,"price":12.5,"address":"1 Poison Way","user_name":"Mallory"}"#,
+                                            traceparent: "00-\(poisonTrace)-b7ad6b7169203331-01")
+                // A traced order that flows: its trace reaches the consumer's log lines.
+                let flowingTrace = "4bf92f3577b34da6a3ce929d0e0e4736"
+                #expect(try await send(http, .POST, base, ValidationTestsBody.valid, traceparent: "00-\(flowingTrace)-00f067aa0ba902b7-01").status == 201)
                 #expect(poison.status == 201)
                 let poisonID = try #require(try JSONDecoder().decode([String: JSONValue].self, from: Data(poison.body.utf8))["id"]?.stringValue)
                 for status in ["baking", "cancelled"] {
@@ -94,6 +99,10 @@ struct OrderingTests {
                 try await waitUntil("the poison event parked again") {
                     try await outbox.events(aggregateID: poisonID).first?.status == .failed
                 }
+                // Trace context end to end: the job's retries of the poison order and the consumer's
+                // handling of the traced order log the trace ids the client sent.
+                #expect(processes.all.filter { $0.name.hasPrefix("job") }.contains { $0.output.contains("trace.id=\(poisonTrace)") })
+                #expect(processes.all.first { $0.name == "consumer" }?.output.contains("trace.id=\(flowingTrace)") == true)
                 let list = try await PizzaProcess.run(["outbox", "list", "--status", "failed"], environment: environment)
                 #expect(list.output.contains(poisoned[0].id.uuidString.lowercased()), "\(list.output)")
             }
@@ -103,12 +112,17 @@ struct OrderingTests {
         }
     }
 
-    func send(_ http: HTTPClient, _ method: HTTPMethod, _ url: String, _ body: String) async throws -> (status: Int, body: String) {
+    func send(_ http: HTTPClient, _ method: HTTPMethod, _ url: String, _ body: String, traceparent: String? = nil) async throws -> (status: Int, body: String) {
         var request = HTTPClientRequest(url: url)
         request.method = method
         request.headers.add(name: "Content-Type", value: "application/json")
+        if let traceparent { request.headers.add(name: "traceparent", value: traceparent) }
         request.body = .bytes(ByteBuffer(string: body))
         let response = try await http.execute(request, timeout: .seconds(10))
         return (Int(response.status.code), String(buffer: try await response.body.collect(upTo: 1 << 20)))
     }
+}
+
+enum ValidationTestsBody {
+    static let valid = #"{"flavor":"Pepperoni","size":"Large","quantity":2,"price":19.99,"address":"123 Main St","user_name":"Alice"}"#
 }
