@@ -68,15 +68,16 @@ public struct ProducerAPI: Sendable {
     func create(_ request: Request, context: BasicRequestContext) async throws -> Response {
         let body = try await Self.jsonBody(request)
         let new = try NewPizzaOrder.parse(json: body.readableBytesView)
-        let headers = Self.eventHeaders(request)
-        let created: CreatedOrder
-        if let header = request.headers[.idempotencyKey] {
-            let key = try IdempotencyKey.parse(header: header, order: new, ttl: idempotencyTTL)
-            created = try await withDeadline(databaseTimeout) { [repository] in
-                try await repository.create(new, headers: headers, idempotency: key)
-            }
-        } else {
-            created = try await withDeadline(databaseTimeout) { [repository] in
+        let idempotency = try request.headers[.idempotencyKey].map { header throws(PizzaShopError) in
+            try IdempotencyKey.parse(header: header, order: new, ttl: idempotencyTTL)
+        }
+        // The transaction's span is the one the event records: the job and consumers continue it.
+        let created = try await withSpan("pizza.order.transaction") { [repository, databaseTimeout] _ in
+            let headers = Self.eventHeaders(request)
+            return try await withDeadline(databaseTimeout) {
+                if let idempotency {
+                    return try await repository.create(new, headers: headers, idempotency: idempotency)
+                }
                 let (order, eventID) = try await repository.create(new, headers: headers)
                 return CreatedOrder(order: order, eventID: eventID, replayed: false)
             }
@@ -102,9 +103,11 @@ public struct ProducerAPI: Sendable {
         let id = try Self.orderID(context)
         let body = try await Self.jsonBody(request)
         let status = try OrderStatus.parsePatch(json: body.readableBytesView)
-        let headers = Self.eventHeaders(request)
-        let (order, eventID) = try await withDeadline(databaseTimeout) { [repository] in
-            try await repository.changeStatus(id: id, to: status, headers: headers)
+        let (order, eventID) = try await withSpan("pizza.order.transaction") { [repository, databaseTimeout] _ in
+            let headers = Self.eventHeaders(request)
+            return try await withDeadline(databaseTimeout) {
+                try await repository.changeStatus(id: id, to: status, headers: headers)
+            }
         }
         metrics.statusChanged(to: status)
         context.logger.info("order status changed", metadata: [
