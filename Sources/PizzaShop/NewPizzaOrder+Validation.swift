@@ -18,6 +18,10 @@ extension NewPizzaOrder {
             }
             let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
             guard !trimmed.isEmpty else { throw .invalid(name, "\(name) must not be empty") }
+            // Control characters (NUL above all, which PostgreSQL text cannot hold) are never part of a name or address.
+            guard !value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+                throw .invalid(name, "\(name) must not contain control characters")
+            }
             guard value.count <= maxTextLength else {
                 throw .invalid(name, "\(name) must be at most \(maxTextLength) characters")
             }

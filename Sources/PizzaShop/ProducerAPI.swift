@@ -145,8 +145,9 @@ public struct ProducerAPI: Sendable {
         var headers: [String: String] = [:]
         if let current = InstrumentationContext.current?.traceParent {
             headers["traceparent"] = current.header
-        } else if let traceparent = request.headers[.traceparent] {
-            headers["traceparent"] = traceparent
+        } else if let traceparent = request.headers[.traceparent].flatMap(TraceParent.init) {
+            // Only a valid header is kept: anything else is noise a client sent.
+            headers["traceparent"] = traceparent.header
         }
         return headers
     }

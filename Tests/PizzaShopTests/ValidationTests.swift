@@ -27,6 +27,7 @@ import Testing
         ("quantity", #""2""#, "wrong_type"), ("price", "-1", "invalid_value"), ("price", "1.001", "invalid_value"),
         ("price", "100000000", "invalid_value"), ("price", #""19.99""#, "wrong_type"),
         ("flavor", "\"" + String(repeating: "x", count: 201) + "\"", "invalid_value"),
+        ("address", #""1 Main St\u0000""#, "invalid_value"), ("user_name", #""Al\tice""#, "invalid_value"),
     ])
     func rejectsBadFieldsNamingThem(field: String, json: String, code: String) {
         do {

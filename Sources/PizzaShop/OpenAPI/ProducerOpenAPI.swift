@@ -147,7 +147,7 @@ enum ProducerOpenAPI {
           "Error": {"description": "An error; nothing was stored", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
         },
         "schemas": {
-          "Text": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "\\S"},
+          "Text": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "\\S", "description": "Not blank; no control characters"},
           "NewOrder": {
             "type": "object",
             "required": ["flavor", "size", "quantity", "price", "address", "user_name"],
