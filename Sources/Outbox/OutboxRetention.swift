@@ -25,14 +25,13 @@ public struct OutboxRetention: Service {
     }
 
     public func run() async throws {
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+        await everyInterval(interval) {
             do {
                 try await purgeOnce()
             } catch {
                 // The next round tries again; the relay reports outages of its own.
                 logger.info("outbox retention failed", metadata: ["error": "\(String(reflecting: error))"])
             }
-            _ = try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
         }
     }
 

@@ -43,6 +43,11 @@ public struct EventConsumer: Service {
     let ordering: Ordering
     let metrics: ShopMetrics
     let waiting = FirstSightings()
+    private let handlerStarted = HandlerClock()
+
+    /// How long the message in hand has been handled, or nil between messages. A handler stuck far
+    /// longer than any database call takes lets a watchdog restart the process.
+    public var currentHandlerAge: Duration? { handlerStarted.age }
     let logger: Logger
 
     public init(
@@ -74,14 +79,8 @@ public struct EventConsumer: Service {
     }
 
     func handle(_ message: IncomingMessage) async throws {
-        // The consume span continues the envelope's trace, so every log line below carries its trace id.
-        let traceparent = (try? Envelope.decode(message.body))?.traceparent
-        try await withSpan("pizza.consume", context: .continuing(traceparent: traceparent), ofKind: .consumer) { _ in
-            try await handleInSpan(message)
-        }
-    }
-
-    private func handleInSpan(_ message: IncomingMessage) async throws {
+        handlerStarted.start()
+        defer { handlerStarted.stop() }
         let envelope: Envelope
         do {
             envelope = try Envelope.decode(message.body)
@@ -93,6 +92,13 @@ public struct EventConsumer: Service {
             ])
             return
         }
+        // The consume span continues the envelope's trace, so every log line below carries its trace id.
+        try await withSpan("pizza.consume", context: .continuing(traceparent: envelope.traceparent), ofKind: .consumer) { _ in
+            try await handle(envelope, body: message.body)
+        }
+    }
+
+    private func handle(_ envelope: Envelope, body: String) async throws {
         metrics.consumerReceived(group: group)
         if let recorder {
             if case .duplicate(let count) = try await apply(envelope, through: recorder) {
@@ -106,7 +112,7 @@ public struct EventConsumer: Service {
         }
         metrics.endToEndLatency(group: group, since: envelope.time)
         metrics.consumerAcknowledged(group: group)
-        received.record(message.body)
+        received.record(body)
         let data = envelope.data
         logger.info("event received", metadata: [
             "outbox.event.id": "\(envelope.id)",
@@ -171,4 +177,12 @@ final class FirstSightings: Sendable {
     func forget(_ id: String) {
         _ = seen.withLock { $0.removeValue(forKey: id) }
     }
+}
+
+/// When the current message's handling began.
+final class HandlerClock: Sendable {
+    private let started = Mutex<ContinuousClock.Instant?>(nil)
+    func start() { started.withLock { $0 = .now } }
+    func stop() { started.withLock { $0 = nil } }
+    var age: Duration? { started.withLock { started in started.map { ContinuousClock.now - $0 } } }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Outbox
 import Logging
 import ServiceLifecycle
 
@@ -76,14 +77,13 @@ public struct IdempotencyKeyJanitor: Service {
     }
 
     public func run() async throws {
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+        await everyInterval(interval) {
             do {
                 let purged = try await repository.purgeIdempotencyKeys(olderThan: ttl)
                 if purged > 0 { logger.debug("expired idempotency keys forgotten", metadata: ["idempotency.purged": "\(purged)"]) }
             } catch {
                 logger.info("forgetting expired idempotency keys failed", metadata: ["error": "\(String(reflecting: error))"])
             }
-            _ = try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
         }
     }
 }

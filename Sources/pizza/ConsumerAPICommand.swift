@@ -29,12 +29,15 @@ struct ConsumerAPICommand: AsyncParsableCommand {
     var orderWait = TimeSpan(argument: "5s")!
     @Option(help: "With an inbox: apply an event without its order's previous event once seen for this long (e.g. the group was created after that event).")
     var orderGapTimeout = TimeSpan(argument: "5m")!
+    @Option(help: "Exit (status 75, for the supervisor to restart) when one message's handling exceeds this.")
+    var handlerTimeout = TimeSpan(argument: "120s")!
     @Option(help: "Most received events kept for GET /events.") var keep = 100_000
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
         if let port, !(0...65535).contains(port) { throw ValidationError("--port must be within 0...65535") }
         guard keep >= 1 else { throw ValidationError("--keep must be at least 1") }
+        guard handlerTimeout.duration > .zero else { throw ValidationError("--handler-timeout must be positive") }
         guard claimIdle > 0 else { throw ValidationError("--claim-idle must be positive") }
         guard !group.isEmpty else { throw ValidationError("--group must not be empty") }
     }
@@ -78,7 +81,10 @@ struct ConsumerAPICommand: AsyncParsableCommand {
             logger: logger
         )
         let services: [any Service] = if let backend {
-            backend.pool + [PreparedService(name: "migration", prepare: backend.migrate, service: consumerService, logger: logger), app]
+            backend.pool + [
+                StuckWatchdog(what: "consumer", limit: handlerTimeout.duration, age: { consumerService.currentHandlerAge }, logger: logger),
+                PreparedService(name: "migration", prepare: backend.migrate, service: consumerService, logger: logger), app,
+            ]
         } else {
             [consumerService, app]
         }

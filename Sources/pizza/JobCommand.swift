@@ -98,7 +98,7 @@ struct JobCommand: AsyncParsableCommand {
         // The watchdog comes before the relay so that it is still watching while the relay finishes
         // its last batch during shutdown (services stop in reverse order).
         var services: [any Service] = backend.pool + backend.listener + [
-            RelayWatchdog(relay: relay, logger: logger),
+            StuckWatchdog(what: "relay", limit: relay.leaseDuration, age: { relay.currentBatchAge }, logger: logger),
             PreparedService(name: "migration", prepare: {
                 if !migrate { try await backend.migrate() }
             }, service: relay, logger: logger),
@@ -150,31 +150,6 @@ struct DrillCrashPoint: Sendable {
             guard n >= afterBatches else { return }
             logger.warning("drill: crashing between publish and mark", metadata: ["outbox.batch.published": "\(published.count)"])
             kill(getpid(), SIGKILL)
-        }
-    }
-}
-
-/// Ends the process when a batch outlives its lease: the relay is stuck in a call that never
-/// returns (PostgresNIO 1.33.2 can lose a query sent as PostgreSQL terminates the connection; see
-/// docs/operations.md). Its events are already being claimed by other jobs; exiting lets the
-/// supervisor start a fresh process instead of leaving a job that silently does nothing.
-struct RelayWatchdog: Service {
-    /// Exit status of a watchdog exit (EX_TEMPFAIL: try again).
-    static let exitStatus: Int32 = 75
-
-    let relay: Relay
-    let logger: Logger
-
-    func run() async throws {
-        let interval = min(Duration.seconds(1), relay.leaseDuration / 4)
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            if let age = relay.currentBatchAge, age > relay.leaseDuration {
-                logger.critical("relay stuck: a batch has run longer than its lease; exiting so that a supervisor restarts the job", metadata: [
-                    "outbox.batch.age.seconds": "\(age.seconds)", "outbox.lease.seconds": "\(relay.leaseDuration.seconds)",
-                ])
-                exit(Self.exitStatus)
-            }
-            _ = try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
         }
     }
 }

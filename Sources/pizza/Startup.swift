@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import Outbox
 import OutboxPostgres
@@ -91,4 +92,30 @@ func runServices(_ services: [any Service], closing backend: Backend? = nil, log
         throw error
     }
     await backend?.close()
+}
+
+/// Ends the process (status 75) when one unit of work — a relay batch, a consumer's message — runs
+/// longer than `limit`: it is stuck in a call that never returns (PostgresNIO 1.33.2 can lose a query
+/// sent as PostgreSQL terminates the connection; see docs/operations.md). Exiting lets the supervisor
+/// start a fresh process instead of keeping one that silently does nothing. List it before the
+/// service it watches, so that it still watches while that service finishes during shutdown.
+struct StuckWatchdog: Service {
+    /// Exit status of a watchdog exit (EX_TEMPFAIL: try again).
+    static let exitStatus: Int32 = 75
+
+    let what: String
+    let limit: Duration
+    let age: @Sendable () -> Duration?
+    let logger: Logger
+
+    func run() async throws {
+        await everyInterval(min(.seconds(1), limit / 4)) {
+            if let age = age(), age > limit {
+                logger.critical("\(what) stuck: one unit of work has run longer than its limit; exiting so that a supervisor restarts the process", metadata: [
+                    "watchdog.age.seconds": "\(age.seconds)", "watchdog.limit.seconds": "\(limit.seconds)",
+                ])
+                exit(Self.exitStatus)
+            }
+        }
+    }
 }
