@@ -4,16 +4,37 @@ import Outbox
 import OutboxPostgres
 import PostgresNIO
 
-/// Orders in PostgreSQL: the order row and its outbox event commit together.
+/// Orders in PostgreSQL: the order row and its outbox event commit together. Concurrent new orders
+/// share transactions (group commit): each request is answered after the commit holding its order.
 public struct PostgresPizzaOrderRepository: PizzaOrderRepository {
     public let client: PostgresClient
     public let outbox: PostgresOutboxStore
     let logger: Logger
+    private let creates: GroupCommit<NewOrderRows, Void>
 
-    public init(client: PostgresClient, outbox: PostgresOutboxStore, logger: Logger) {
+    /// How new orders share transactions.
+    public struct GroupCommitOptions: Sendable {
+        /// The most orders one transaction takes (1: a transaction per order).
+        public var maxOrders: Int
+        /// Transactions of new orders in flight at once; orders arriving meanwhile share the next one.
+        public var concurrentTransactions: Int
+
+        public init(maxOrders: Int = 64, concurrentTransactions: Int = 4) {
+            self.maxOrders = maxOrders
+            self.concurrentTransactions = concurrentTransactions
+        }
+    }
+
+    public init(client: PostgresClient, outbox: PostgresOutboxStore, logger: Logger, groupCommit: GroupCommitOptions = .init()) {
         self.client = client
         self.outbox = outbox
         self.logger = logger
+        self.creates = GroupCommit(maxBatch: groupCommit.maxOrders, maxConcurrentCommits: groupCommit.concurrentTransactions) { orders in
+            try await client.withTransaction(logger: logger) { connection in
+                try await Self.insert(orders, on: connection, outbox: outbox, logger: logger)
+            }
+            return Array(repeating: (), count: orders.count)
+        }
     }
 
     /// The pizza shop's own migrations followed by the outbox's.
@@ -59,21 +80,35 @@ public struct PostgresPizzaOrderRepository: PizzaOrderRepository {
     public func create(_ new: NewPizzaOrder, headers: [String: String]) async throws -> (order: PizzaOrder, eventID: UUID) {
         let order = PizzaOrder(id: UUID(), order: new, createdAt: Date.now.roundedToMilliseconds)
         let event = try order.createdEvent(id: UUID(), headers: headers)
-        try await client.withTransaction(logger: logger) { connection in
-            try await insert(order, event: event, on: connection)
-        }
+        try await creates.submit(NewOrderRows(order: order, event: event))
         return (order, event.id)
     }
 
-    private func insert(_ order: PizzaOrder, event: NewOutboxEvent, on connection: PostgresConnection) async throws {
-        // -- the order; price travels as integer cents and is stored exactly as numeric
+    /// An order and its event, on their way into one (possibly shared) transaction.
+    struct NewOrderRows: Sendable {
+        var order: PizzaOrder
+        var event: NewOutboxEvent
+    }
+
+    private static func insert(_ rows: [NewOrderRows], on connection: PostgresConnection, outbox: PostgresOutboxStore, logger: Logger) async throws {
+        var ids: [UUID] = [], flavors: [String] = [], sizes: [String] = [], quantities: [Int] = []
+        var cents: [Int64] = [], addresses: [String] = [], users: [String] = [], times: [Date] = []
+        for row in rows {
+            let order = row.order
+            ids.append(order.id); flavors.append(order.flavor); sizes.append(order.size)
+            quantities.append(order.quantity); cents.append(order.price.cents); addresses.append(order.address)
+            users.append(order.userName); times.append(order.createdAt)
+        }
+        // -- the orders, one statement for all; price travels as integer cents and is stored exactly as numeric
         try await connection.query("""
             INSERT INTO pizza_orders (id, flavor, size, quantity, price, address, user_name, created_at)
-            VALUES (\(order.id), \(order.flavor), \(order.size), \(order.quantity),
-                    \(order.price.cents)::numeric / 100, \(order.address), \(order.userName), \(order.createdAt))
+            SELECT id, flavor, size, quantity, cents::numeric / 100, address, user_name, created_at
+            FROM unnest(\(ids)::uuid[], \(flavors)::text[], \(sizes)::text[], \(quantities)::integer[],
+                        \(cents)::bigint[], \(addresses)::text[], \(users)::text[], \(times)::timestamptz[])
+                AS o(id, flavor, size, quantity, cents, address, user_name, created_at)
             """, logger: logger)
-        // -- its event, in the same transaction
-        try await outbox.enqueue(event, on: connection, logger: logger)
+        // -- their events, in the same transaction
+        try await outbox.enqueue(rows.map(\.event), on: connection, logger: logger)
     }
 
     /// A transaction whose `PizzaShopError`s (refusals decided inside it) reach the caller as they are.
@@ -120,7 +155,7 @@ public struct PostgresPizzaOrderRepository: PizzaOrderRepository {
                 }
                 throw PizzaShopError(.internalError, "an idempotency key names a missing order", status: .internalServerError)
             }
-            try await insert(order, event: event, on: connection)
+            try await Self.insert([NewOrderRows(order: order, event: event)], on: connection, outbox: outbox, logger: logger)
             return CreatedOrder(order: order, eventID: event.id, replayed: false)
         }
     }

@@ -23,7 +23,9 @@ struct Backend {
     let close: @Sendable () async -> Void
 
     /// `sqlite:` URLs name a file (or `:memory:`); anything else must be a PostgreSQL URL.
-    static func open(url: String, connections: Int, logger: Logger) async throws -> Backend {
+    static func open(
+        url: String, connections: Int, groupCommit: PostgresPizzaOrderRepository.GroupCommitOptions = .init(), logger: Logger
+    ) async throws -> Backend {
         if url.hasPrefix("sqlite:") {
             let path = String(url.dropFirst("sqlite:".count))
             guard !path.isEmpty else { throw BackendError("sqlite: URL needs a path, e.g. sqlite:./pizza.sqlite or sqlite::memory:") }
@@ -45,7 +47,7 @@ struct Backend {
         } catch {
             throw BackendError("--database-url: \(error.message) (or sqlite:PATH)")
         }
-        let setup = try PostgresSetup(url: parsed, connections: connections, logger: logger)
+        let setup = try PostgresSetup(url: parsed, connections: connections, groupCommit: groupCommit, logger: logger)
         let wakeUp = WakeUpSignal()
         let migrations = setup.repository.migrations + PostgresDeliveryRecorder.migrations
         return Backend(

@@ -33,9 +33,13 @@ struct DatabaseOptions: ParsableArguments {
     }
 
     /// Opens the backend the URL names.
-    func open(logger: Logger, default fallback: String? = nil) async throws -> Backend {
+    func open(
+        logger: Logger, default fallback: String? = nil, groupCommit: PostgresPizzaOrderRepository.GroupCommitOptions = .init()
+    ) async throws -> Backend {
         do {
-            return try await Backend.open(url: try url(default: fallback), connections: databaseConnections, logger: logger)
+            return try await Backend.open(
+                url: try url(default: fallback), connections: databaseConnections, groupCommit: groupCommit, logger: logger
+            )
         } catch let error as BackendError {
             throw ValidationError(error.description)
         }

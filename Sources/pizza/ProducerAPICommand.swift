@@ -15,10 +15,16 @@ struct ProducerAPICommand: AsyncParsableCommand {
     @Option(help: "How long an Idempotency-Key is remembered (e.g. 24h).") var idempotencyTtl = TimeSpan(argument: "24h")!
     @Option(help: "Bearer token that opens /admin/outbox (env ADMIN_TOKEN); without one those routes answer 404.")
     var adminToken: String?
+    @Option(help: "Most new orders one PostgreSQL transaction takes: concurrent orders share a commit (1: one transaction per order).")
+    var groupCommitSize = 64
+    @Option(help: "Transactions of new orders in flight at once; orders arriving meanwhile wait and share the next one.")
+    var groupCommitSlots = 4
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
+        guard groupCommitSize >= 1 else { throw ValidationError("--group-commit-size must be at least 1") }
+        guard groupCommitSlots >= 1 else { throw ValidationError("--group-commit-slots must be at least 1") }
         guard databaseTimeout.duration > .zero else { throw ValidationError("--database-timeout must be positive") }
         guard idempotencyTtl.duration > .zero else { throw ValidationError("--idempotency-ttl must be positive") }
         if let port, !(0...65535).contains(port) { throw ValidationError("--port must be within 0...65535") }
@@ -27,7 +33,9 @@ struct ProducerAPICommand: AsyncParsableCommand {
     func run() async throws {
         let logger = logging.bootstrap(label: "pizza.producer-api")
         let port = try resolvedPort(port, default: 8080)
-        let backend = try await database.open(logger: logger)
+        let backend = try await database.open(
+            logger: logger, groupCommit: .init(maxOrders: groupCommitSize, concurrentTransactions: groupCommitSlots)
+        )
         let admin = flagOrEnvironment(adminToken, "ADMIN_TOKEN").map { AdminAPI(store: backend.outbox, token: $0) }
         let metrics = ProcessMetrics.bootstrap()
         let endpoint = MetricsEndpoint(

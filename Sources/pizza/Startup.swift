@@ -46,10 +46,10 @@ struct PostgresSetup {
     let outbox: PostgresOutboxStore
     let repository: PostgresPizzaOrderRepository
 
-    init(url: PostgresURL, connections: Int, logger: Logger) throws {
+    init(url: PostgresURL, connections: Int, groupCommit: PostgresPizzaOrderRepository.GroupCommitOptions = .init(), logger: Logger) throws {
         client = PostgresClient(configuration: url.clientConfiguration(maximumConnections: connections), backgroundLogger: logger)
         outbox = try PostgresOutboxStore(client: client, logger: logger)
-        repository = PostgresPizzaOrderRepository(client: client, outbox: outbox, logger: logger)
+        repository = PostgresPizzaOrderRepository(client: client, outbox: outbox, logger: logger, groupCommit: groupCommit)
     }
 }
 
