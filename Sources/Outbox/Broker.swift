@@ -69,4 +69,33 @@ public protocol MessageSubscriber: Sendable {
         topic: String,
         handler: @escaping @Sendable (IncomingMessage) async throws -> Void
     ) async throws
+
+    /// Delivers messages in the batches the broker hands out together, so a consumer can apply many
+    /// in one transaction. `handler` returns the broker ids of the messages it accepted: those are
+    /// acknowledged, the others are not (and are delivered again where the broker supports
+    /// acknowledgements). A handler that throws accepts none of its batch.
+    func subscribe(
+        topic: String,
+        batchHandler: @escaping @Sendable ([IncomingMessage]) async throws -> Set<String>
+    ) async throws
+}
+
+/// A batch handler left this message out of the ones it accepted.
+public struct MessageNotAccepted: Error, CustomStringConvertible {
+    public var brokerID: String
+    public var description: String { "message \(brokerID) was not accepted by its handler" }
+}
+
+extension MessageSubscriber {
+    /// Batches of one over `subscribe(topic:handler:)`, for brokers that deliver one message at a time.
+    public func subscribe(
+        topic: String,
+        batchHandler: @escaping @Sendable ([IncomingMessage]) async throws -> Set<String>
+    ) async throws {
+        try await subscribe(topic: topic) { message in
+            guard try await batchHandler([message]).contains(message.brokerID) else {
+                throw MessageNotAccepted(brokerID: message.brokerID)
+            }
+        }
+    }
 }

@@ -40,4 +40,21 @@ public protocol Inbox: Sendable {
     /// Records the delivery and, on the first one only — and once the previous event of its aggregate
     /// took effect — runs `effect` in the same transaction.
     func receive(_ message: InboxMessage, effect: (Transaction) async throws -> Void) async throws -> InboxOutcome
+
+    /// Records a batch, each message as `receive(_:effect:)` would and in order (a message may follow
+    /// its previous event in the same batch). `effect` gets the messages that take effect now, in
+    /// batch order. Drivers that can do so record the whole batch in one transaction, so a failing
+    /// effect records none of it; the default applies one message per transaction.
+    func receive(batch messages: [InboxMessage], effect: (Transaction, [InboxMessage]) async throws -> Void) async throws -> [InboxOutcome]
+}
+
+extension Inbox {
+    public func receive(batch messages: [InboxMessage], effect: (Transaction, [InboxMessage]) async throws -> Void) async throws -> [InboxOutcome] {
+        var outcomes: [InboxOutcome] = []
+        outcomes.reserveCapacity(messages.count)
+        for message in messages {
+            outcomes.append(try await receive(message) { transaction in try await effect(transaction, [message]) })
+        }
+        return outcomes
+    }
 }

@@ -44,7 +44,28 @@ public struct RedisStreamsSubscriber: MessageSubscriber {
 
     public var capabilities: BrokerCapabilities { RedisStreams.capabilities }
 
+    /// Runs `handler` per entry of each read; the entries it accepted are acknowledged together.
     public func subscribe(topic: String, handler: @escaping @Sendable (IncomingMessage) async throws -> Void) async throws {
+        try await subscribe(topic: topic) { [logger] messages in
+            var accepted = Set<String>()
+            for message in messages {
+                do {
+                    try await handler(message)
+                    accepted.insert(message.brokerID)
+                } catch {
+                    // Left pending: XAUTOCLAIM hands it out again after claimIdle.
+                    logger.info("stream handler failed; entry stays pending", metadata: [
+                        "redis.entry": "\(message.brokerID)", "error": "\(error)",
+                    ])
+                }
+            }
+            return accepted
+        }
+    }
+
+    /// Hands each read (up to `batchSize` entries) to `batchHandler` and acknowledges what it accepted
+    /// with one `XACK`.
+    public func subscribe(topic: String, batchHandler handler: @escaping @Sendable ([IncomingMessage]) async throws -> Set<String>) async throws {
         var failures = 0
         while !Task.isCancelled {
             do {
@@ -68,7 +89,7 @@ public struct RedisStreamsSubscriber: MessageSubscriber {
         }
     }
 
-    private func consume(topic: String, connection: RedisConnection, handler: @Sendable (IncomingMessage) async throws -> Void) async throws {
+    private func consume(topic: String, connection: RedisConnection, handler: BatchHandler) async throws {
         let group = configuration.group, consumer = configuration.consumer, count = String(configuration.batchSize)
         do {
             try await connection.send(["XGROUP", "CREATE", topic, group, "$", "MKSTREAM"])
@@ -103,7 +124,7 @@ public struct RedisStreamsSubscriber: MessageSubscriber {
     }
 
     /// Takes over entries that stayed unacknowledged for `claimIdle` (their consumer failed or died).
-    private func reclaim(topic: String, connection: RedisConnection, handler: @Sendable (IncomingMessage) async throws -> Void) async throws {
+    private func reclaim(topic: String, connection: RedisConnection, handler: BatchHandler) async throws {
         let idle = String(configuration.claimIdle.wholeMilliseconds)
         var cursor = "0-0"
         repeat {
@@ -120,27 +141,34 @@ public struct RedisStreamsSubscriber: MessageSubscriber {
         } while cursor != "0-0" && !Task.isCancelled
     }
 
-    /// Runs the handler per entry and acknowledges the ones it accepted.
+    typealias BatchHandler = @Sendable ([IncomingMessage]) async throws -> Set<String>
+
+    /// Runs the handler on the entries and acknowledges the ones it accepted, in one command.
     private func handle(
-        _ entries: [RedisStreams.Entry], topic: String, connection: RedisConnection, deliveryCount: Int,
-        handler: @Sendable (IncomingMessage) async throws -> Void
+        _ entries: [RedisStreams.Entry], topic: String, connection: RedisConnection, deliveryCount: Int, handler: BatchHandler
     ) async throws {
+        var acknowledged: [String] = []
+        var messages: [IncomingMessage] = []
         for entry in entries {
-            guard let body = entry.fields["body"] else {
+            if let body = entry.fields["body"] {
+                messages.append(IncomingMessage(brokerID: entry.id, body: body, deliveryCount: deliveryCount))
+            } else {
                 // Trimmed away while pending: nothing left to deliver, so let it go.
-                try await connection.send(["XACK", topic, configuration.group, entry.id])
-                continue
+                acknowledged.append(entry.id)
             }
-            do {
-                try await handler(IncomingMessage(brokerID: entry.id, body: body, deliveryCount: deliveryCount))
-            } catch {
-                // Left pending: XAUTOCLAIM hands it out again after claimIdle.
-                logger.info("stream handler failed; entry stays pending", metadata: [
-                    "redis.entry": "\(entry.id)", "error": "\(error)",
-                ])
-                continue
-            }
-            try await connection.send(["XACK", topic, configuration.group, entry.id])
         }
+        if !messages.isEmpty {
+            do {
+                let accepted = try await handler(messages)
+                acknowledged += messages.lazy.map(\.brokerID).filter(accepted.contains)
+            } catch {
+                // All left pending: XAUTOCLAIM hands them out again after claimIdle.
+                logger.info("stream batch handler failed; entries stay pending", metadata: [
+                    "redis.entries": "\(messages.count)", "error": "\(error)",
+                ])
+            }
+        }
+        guard !acknowledged.isEmpty else { return }
+        try await connection.send(["XACK", topic, configuration.group] + acknowledged)
     }
 }

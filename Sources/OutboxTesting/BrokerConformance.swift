@@ -23,13 +23,16 @@ public enum BrokerConformance: String, CaseIterable, Sendable, CustomTestStringC
     case failedHandlerIsRedelivered
     case departedConsumersMessagesGoToAnother
     case offlineGroupCatchesUp
+    case batchesArriveInPublishOrder
+    case batchesAcknowledgeOnlyWhatWasAccepted
 
     public var testDescription: String { rawValue }
 
     /// What a broker must declare for this case to apply.
     public var requires: BrokerCapabilities {
         switch self {
-        case .deliversInPublishOrder, .everyGroupReceivesEverything: []
+        case .deliversInPublishOrder, .everyGroupReceivesEverything, .batchesArriveInPublishOrder: []
+        case .batchesAcknowledgeOnlyWhatWasAccepted: .acknowledgements
         case .oneConsumerPerMessageWithinAGroup: .consumerGroups
         case .failedHandlerIsRedelivered: .acknowledgements
         case .departedConsumersMessagesGoToAnother: [.consumerGroups, .acknowledgements]
@@ -134,6 +137,52 @@ public enum BrokerConformance: String, CaseIterable, Sendable, CustomTestStringC
                 await after.wait(for: 20)
             }
             #expect(before.bodies + after.bodies == sent.map(\.body))
+
+        case .batchesArriveInPublishOrder:
+            let collector = MessageCollector()
+            let sent = Self.messages(200)
+            try await Self.withBatches(harness, topic: topic, handler: { batch in
+                for message in batch { collector.add(message) }
+                return Set(batch.map(\.brokerID))
+            }) {
+                try await publisher.publish(sent, topic: topic)
+                await collector.wait(for: sent.count)
+            }
+            #expect(collector.bodies == sent.map(\.body))
+
+        case .batchesAcknowledgeOnlyWhatWasAccepted:
+            // Every third message is left out of the accepted set on its first delivery.
+            let collector = MessageCollector()
+            let sent = Self.messages(12)
+            let refused = Set(sent.enumerated().filter { $0.offset % 3 == 0 }.map(\.element.body))
+            try await Self.withBatches(harness, topic: topic, fastRedelivery: true, handler: { batch in
+                for message in batch { collector.add(message) }
+                return Set(batch.filter { $0.deliveryCount > 1 || !refused.contains($0.body) }.map(\.brokerID))
+            }) {
+                try await publisher.publish(sent, topic: topic)
+                await collector.wait(for: sent.count + refused.count)
+            }
+            let redelivered = collector.messages.filter { $0.deliveryCount > 1 }
+            #expect(Set(redelivered.map(\.body)) == refused)
+            #expect(redelivered.count == refused.count)
+        }
+    }
+
+    /// Runs one batch consumer (group "g") until `body` returns, starting `body` once it is ready.
+    static func withBatches<H: BrokerHarness>(
+        _ harness: H, topic: String, fastRedelivery: Bool = false,
+        handler: @escaping @Sendable ([IncomingMessage]) async throws -> Set<String>, _ body: () async throws -> Void
+    ) async throws {
+        let ready = MessageCollector()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            let subscriber = harness.subscriber(group: "g", consumer: "c1", fastRedelivery: fastRedelivery) {
+                ready.add(IncomingMessage(brokerID: "", body: ""))
+            }
+            group.addTask { try await subscriber.subscribe(topic: topic, batchHandler: handler) }
+            await ready.wait(for: 1)
+            try await body()
+            group.cancelAll()
+            try? await group.waitForAll()
         }
     }
 

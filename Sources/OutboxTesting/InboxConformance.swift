@@ -18,6 +18,8 @@ public enum InboxConformance: String, CaseIterable, Sendable, CustomTestStringCo
     case eventWaitsForItsPreviousEvent
     case groupsAreIndependent
     case repeatOfAnAppliedEventIsADuplicateEvenWithoutItsPrevious
+    case batchAppliesInOrderAndRefusesWhatComesTooEarly
+    case failedBatchEffectRecordsNothing
 
     public var testDescription: String { rawValue }
 
@@ -80,6 +82,38 @@ public enum InboxConformance: String, CaseIterable, Sendable, CustomTestStringCo
             again.previousEventID = missing
             #expect(try await inbox.receive(again) { _ in effects.add(event.eventID) } == .duplicate(deliveryCount: 2))
             #expect(effects.all == [event.eventID])
+
+        case .batchAppliesInOrderAndRefusesWhatComesTooEarly:
+            let applied = InboxMessage(eventID: id(), group: "g", aggregateID: "o0")
+            try await inbox.receive(applied) { _ in effects.add(applied.eventID) }
+            let first = InboxMessage(eventID: id(), group: "g", aggregateID: "o1")
+            // Its previous event is earlier in the same batch.
+            let second = InboxMessage(eventID: id(), group: "g", aggregateID: "o1", previousEventID: first.eventID)
+            let missing = id()
+            let early = InboxMessage(eventID: id(), group: "g", aggregateID: "o2", previousEventID: missing)
+            let afterEarly = InboxMessage(eventID: id(), group: "g", aggregateID: "o2", previousEventID: early.eventID)
+            let outcomes = try await inbox.receive(batch: [first, second, early, applied, afterEarly, first]) { _, messages in
+                for message in messages { effects.add(message.eventID) }
+            }
+            #expect(outcomes == [
+                .processed, .processed, .outOfOrder(waitingFor: missing), .duplicate(deliveryCount: 2),
+                .outOfOrder(waitingFor: early.eventID), .duplicate(deliveryCount: 2),
+            ])
+            #expect(effects.all == [applied.eventID, first.eventID, second.eventID])
+            // Nothing of the refused ones was recorded: they apply once their previous event has.
+            #expect(try await inbox.receive(batch: [early, afterEarly].map { var m = $0; m.previousEventID = nil; return m }) { _, messages in
+                for message in messages { effects.add(message.eventID) }
+            } == [.processed, .processed])
+
+        case .failedBatchEffectRecordsNothing:
+            let messages = [id(), id()].map { InboxMessage(eventID: $0, group: "g", aggregateID: "o1") }
+            await #expect(throws: (any Error).self) {
+                _ = try await inbox.receive(batch: messages) { _, _ in throw EffectFailed() }
+            }
+            #expect(try await inbox.receive(batch: messages) { _, applied in
+                for message in applied { effects.add(message.eventID) }
+            } == [.processed, .processed])
+            #expect(effects.all == messages.map(\.eventID))
         }
     }
 }

@@ -7,10 +7,24 @@ public protocol DeliveryRecorder: Sendable {
     /// Records one delivery of `envelope` to `group`; a repeat is counted, never applied twice. With
     /// `checkOrder`, an event whose `previousid` has not taken effect yet is refused (`.outOfOrder`).
     func record(_ envelope: Envelope, group: String, checkOrder: Bool) async throws -> InboxOutcome
+    /// Records a batch of deliveries in order, each as `record(_:group:checkOrder:)` would (an event
+    /// may follow its previous event in the same batch); one transaction where the store allows it.
+    func record(batch envelopes: [Envelope], group: String, checkOrder: [Bool]) async throws -> [InboxOutcome]
     /// Every applied effect, in the order they were applied.
     func deliveries() async throws -> [DeliveryLedger.Delivery]
     /// The inbox: how often each event reached each group.
     func inbox() async throws -> [DeliveryLedger.InboxRow]
+}
+
+extension DeliveryRecorder {
+    /// One delivery at a time.
+    public func record(batch envelopes: [Envelope], group: String, checkOrder: [Bool]) async throws -> [InboxOutcome] {
+        var outcomes: [InboxOutcome] = []
+        for (envelope, check) in zip(envelopes, checkOrder) {
+            outcomes.append(try await record(envelope, group: group, checkOrder: check))
+        }
+        return outcomes
+    }
 }
 
 /// What the producer side knows, for the delivery ledger.

@@ -72,36 +72,92 @@ public struct EventConsumer: Service {
             "outbox.topic": "\(topic)", "outbox.broker.capabilities": "\(subscriber.capabilities)",
         ])
         try await cancelWhenGracefulShutdown {
-            try await subscriber.subscribe(topic: topic) { message in
-                try await handle(message)
-            }
+            try await subscriber.subscribe(topic: topic, batchHandler: { messages in
+                await handle(batch: messages)
+            })
         }
     }
 
+    /// Applies one read of the broker: every event of it in one inbox transaction where the recorder
+    /// allows, and one by one (with the ordering wait) only the events that came too early, or all of
+    /// them when the batch failed as a whole. Returns the broker ids to acknowledge.
+    func handle(batch messages: [IncomingMessage]) async -> Set<String> {
+        handlerStarted.start()
+        defer { handlerStarted.stop() }
+        var accepted = Set<String>()
+        var events: [(message: IncomingMessage, envelope: Envelope)] = []
+        for message in messages {
+            if let envelope = decode(message) {
+                events.append((message, envelope))
+            } else {
+                accepted.insert(message.brokerID)
+            }
+        }
+        var outcomes = [InboxOutcome?](repeating: nil, count: events.count)
+        if let recorder, events.count > 1 {
+            do {
+                let checkOrder = events.map { !waiting.hasWaited($0.envelope.id, atLeast: ordering.gapTimeout) }
+                let batch = try await recorder.record(batch: events.map(\.envelope), group: group, checkOrder: checkOrder)
+                for (index, outcome) in batch.enumerated() {
+                    // Too early: left to the one-by-one path below, which waits for the previous event.
+                    if case .outOfOrder = outcome { continue }
+                    outcomes[index] = outcome
+                    waiting.forget(events[index].envelope.id)
+                }
+            } catch {
+                logger.info("batch not applied together; applying its events one by one", metadata: [
+                    "consumer.batch.size": "\(events.count)", "error": "\(error)",
+                ])
+            }
+        }
+        for (index, event) in events.enumerated() {
+            do {
+                try await withSpan("pizza.consume", context: .continuing(traceparent: event.envelope.traceparent), ofKind: .consumer) { _ in
+                    try await handle(event.envelope, body: event.message.body, outcome: outcomes[index])
+                }
+                accepted.insert(event.message.brokerID)
+            } catch {
+                logger.info("event not applied; the broker delivers it again", metadata: [
+                    "outbox.event.id": "\(event.envelope.id)", "error": "\(error)",
+                ])
+            }
+        }
+        return accepted
+    }
+
+    /// Applies one message on its own.
     func handle(_ message: IncomingMessage) async throws {
         handlerStarted.start()
         defer { handlerStarted.stop() }
-        let envelope: Envelope
+        guard let envelope = decode(message) else { return }
+        // The consume span continues the envelope's trace, so every log line below carries its trace id.
+        try await withSpan("pizza.consume", context: .continuing(traceparent: envelope.traceparent), ofKind: .consumer) { _ in
+            try await handle(envelope, body: message.body, outcome: nil)
+        }
+    }
+
+    /// The message's envelope, or nil for one that is not a CloudEvents envelope (kept as received so
+    /// it can be inspected, and acknowledged: redelivering it would not help).
+    private func decode(_ message: IncomingMessage) -> Envelope? {
         do {
-            envelope = try Envelope.decode(message.body)
+            return try Envelope.decode(message.body)
         } catch {
-            // Kept as received so it can be inspected; redelivering it would not help.
             received.record(message.body)
             logger.info("message is not a CloudEvents envelope", metadata: [
                 "outbox.broker.id": "\(message.brokerID)", "error": "\(error)",
             ])
-            return
-        }
-        // The consume span continues the envelope's trace, so every log line below carries its trace id.
-        try await withSpan("pizza.consume", context: .continuing(traceparent: envelope.traceparent), ofKind: .consumer) { _ in
-            try await handle(envelope, body: message.body)
+            return nil
         }
     }
 
-    private func handle(_ envelope: Envelope, body: String) async throws {
+    /// Finishes one event: applies it through the inbox unless `outcome` says it was already, then
+    /// counts and logs it.
+    private func handle(_ envelope: Envelope, body: String, outcome: InboxOutcome?) async throws {
         metrics.consumerReceived(group: group)
         if let recorder {
-            if case .duplicate(let count) = try await apply(envelope, through: recorder) {
+            let applied: InboxOutcome
+            if let outcome { applied = outcome } else { applied = try await apply(envelope, through: recorder) }
+            if case .duplicate(let count) = applied {
                 metrics.consumerDuplicate(group: group)
                 metrics.consumerAcknowledged(group: group)
                 logger.info("duplicate delivery ignored", metadata: [
@@ -172,6 +228,11 @@ final class FirstSightings: Sendable {
             seen[id] = now
             return now
         }
+    }
+
+    /// Whether `id` was first seen at least `duration` ago (false for an event not seen before).
+    func hasWaited(_ id: String, atLeast duration: Duration) -> Bool {
+        seen.withLock { seen in seen[id].map { ContinuousClock.now - $0 >= duration } ?? false }
     }
 
     func forget(_ id: String) {

@@ -4,7 +4,7 @@ import Outbox
 import OutboxPostgres
 import PostgresNIO
 
-/// Deliveries and inbox in PostgreSQL, one transaction per delivery.
+/// Deliveries and inbox in PostgreSQL: one transaction per delivery, or per batch of deliveries.
 public struct PostgresDeliveryRecorder: DeliveryRecorder {
     let inbox: PostgresInbox
     let logger: Logger
@@ -44,6 +44,31 @@ public struct PostgresDeliveryRecorder: DeliveryRecorder {
             try await connection.query("""
                 INSERT INTO pizza_deliveries (consumer_group, event_id, order_id, event_type)
                 VALUES (\(group), \(eventID), \(orderID), \(envelope.type))
+                """, logger: logger)
+        }
+    }
+
+    public func record(batch envelopes: [Envelope], group: String, checkOrder: [Bool]) async throws -> [InboxOutcome] {
+        var messages: [InboxMessage] = []
+        var events: [String: (id: UUID, type: String)] = [:]
+        for (envelope, check) in zip(envelopes, checkOrder) {
+            guard let eventID = UUID(uuidString: envelope.id) else {
+                throw PizzaShopError(.invalidValue, "event id is not a UUID", field: "id")
+            }
+            events[envelope.id] = (eventID, envelope.type)
+            messages.append(InboxMessage(
+                eventID: envelope.id, group: group, aggregateID: envelope.subject ?? "", previousEventID: check ? envelope.previousid : nil
+            ))
+        }
+        return try await inbox.receive(batch: messages) { connection, applied in
+            let ids = applied.map { events[$0.eventID]!.id }
+            // -- the effects, one row per applied event, positions in batch order
+            try await connection.query("""
+                INSERT INTO pizza_deliveries (consumer_group, event_id, order_id, event_type)
+                SELECT \(group), event_id, order_id, event_type
+                FROM unnest(\(ids)::uuid[], \(applied.map(\.aggregateID))::text[], \(applied.map { events[$0.eventID]!.type })::text[])
+                    WITH ORDINALITY AS e(event_id, order_id, event_type, n)
+                ORDER BY n
                 """, logger: logger)
         }
     }
