@@ -86,6 +86,8 @@ let package = Package(
             dependencies: [
                 "Outbox", "OutboxPostgres", "OutboxSQLite", "OutboxRedis", "RESP", "PizzaShop",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -24,12 +24,13 @@ public final class Relay: Service, Sendable {
     private let process: ProcessingStep
     private let logger: Logger
     private let metrics: RelayMetrics
-    private let batchStarted = Mutex<ContinuousClock.Instant?>(nil)
+    private let batchesStarted = Mutex<[Int: ContinuousClock.Instant]>([:])
+    private let outageAttempts = Mutex(0)
 
-    /// How long the batch in flight has been running, or nil between batches. A batch that outlives
-    /// its lease is stuck (its events are claimed again by other relays); a watchdog can act on it.
+    /// How long the oldest batch in flight has been running, or nil between batches. A batch that
+    /// outlives its lease is stuck (its events are claimed again by other relays); a watchdog can act on it.
     public var currentBatchAge: Duration? {
-        batchStarted.withLock { started in started.map { ContinuousClock.now - $0 } }
+        batchesStarted.withLock { started in started.values.min().map { ContinuousClock.now - $0 } }
     }
 
     /// The lease every claim takes; batches must finish well within it.
@@ -52,27 +53,45 @@ public final class Relay: Service, Sendable {
         self.metrics = RelayMetrics()
     }
 
-    /// Runs batches until graceful shutdown; the batch in flight is finished first.
+    /// Runs batches until graceful shutdown; the batches in flight are finished first.
     public func run() async throws {
         logger.info("relay started", metadata: [
             "outbox.relay.owner": "\(configuration.owner)",
             "outbox.topic": "\(configuration.topic)",
             "outbox.batch_size": "\(configuration.batchSize)",
+            "outbox.concurrent_batches": "\(configuration.concurrentBatches)",
         ])
-        var outageAttempts = 0
+        await withTaskGroup(of: Void.self) { group in
+            for lane in 0..<configuration.concurrentBatches {
+                group.addTask { await self.runLane(lane) }
+            }
+        }
+        logger.info("relay stopped", metadata: ["outbox.relay.owner": "\(configuration.owner)"])
+    }
+
+    /// One batch after another until graceful shutdown.
+    private func runLane(_ lane: Int) async {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
-                let handled = try await trackedBatch()
-                if outageAttempts > 0 {
-                    logger.info("relay recovered", metadata: ["outbox.outage.attempts": "\(outageAttempts)"])
-                    outageAttempts = 0
+                let handled = try await trackedBatch(lane)
+                // Only a batch that published proves the outage over (an empty one never reached the broker).
+                let recovered = handled == 0 ? 0 : outageAttempts.withLock { attempts in
+                    defer { attempts = 0 }
+                    return attempts
+                }
+                if recovered > 0 {
+                    logger.info("relay recovered", metadata: ["outbox.outage.attempts": "\(recovered)"])
                 }
                 // A full batch means more is probably due: claim again at once.
                 if handled < configuration.batchSize {
                     await idle(for: configuration.pollInterval)
                 }
             } catch {
-                outageAttempts += 1
+                // Consecutive failed batches of the whole relay: every lane backs off further.
+                let outageAttempts = outageAttempts.withLock { attempts in
+                    attempts += 1
+                    return attempts
+                }
                 let delay = configuration.outageBackoff.delay(afterAttempt: outageAttempts)
                 // One line per backoff step: an outage does not flood the log.
                 logger.info("relay batch failed, backing off", metadata: [
@@ -83,13 +102,12 @@ public final class Relay: Service, Sendable {
                 await sleepUnlessShuttingDown(delay)
             }
         }
-        logger.info("relay stopped", metadata: ["outbox.relay.owner": "\(configuration.owner)"])
     }
 
-    /// `runBatch()`, with its start time visible as `currentBatchAge` while it runs.
-    private func trackedBatch() async throws -> Int {
-        batchStarted.withLock { $0 = .now }
-        defer { batchStarted.withLock { $0 = nil } }
+    /// `runBatch()`, with its start time visible in `currentBatchAge` while it runs.
+    private func trackedBatch(_ lane: Int) async throws -> Int {
+        batchesStarted.withLock { $0[lane] = .now }
+        defer { batchesStarted.withLock { $0[lane] = nil } }
         return try await runBatch()
     }
 

@@ -18,6 +18,10 @@ public struct RelayConfiguration: Sendable {
     public var outageBackoff: RetryPolicy
     /// Identity of this relay in leases and logs.
     public var owner: String
+    /// Batches in flight at once: while one is published, the next is claimed. Each claim skips
+    /// events the others hold and never overtakes an unfinished earlier event of an aggregate, so
+    /// order per aggregate holds as it does across several relays.
+    public var concurrentBatches: Int
     /// Runs after the broker confirmed a batch and before its outcomes are stored — the window in
     /// which a crash publishes events twice. For fault drills and tests; nil in production.
     public var afterPublish: (@Sendable (_ published: [OutboxEvent]) async -> Void)?
@@ -30,9 +34,12 @@ public struct RelayConfiguration: Sendable {
         leaseDuration: Duration = .seconds(60),
         retryPolicy: RetryPolicy = RetryPolicy(),
         outageBackoff: RetryPolicy = RetryPolicy(initialDelay: .milliseconds(100), maxDelay: .seconds(10), maxAttempts: .max),
-        owner: String = RelayConfiguration.defaultOwner()
+        owner: String = RelayConfiguration.defaultOwner(),
+        concurrentBatches: Int = 1
     ) {
         precondition(batchSize > 0, "batchSize must be positive")
+        precondition(concurrentBatches > 0, "concurrentBatches must be positive")
+        self.concurrentBatches = concurrentBatches
         self.topic = topic
         self.source = source
         self.batchSize = batchSize

@@ -20,9 +20,17 @@ public struct PostgresOutboxStore: OutboxStore {
         self.logger = logger
     }
 
-    /// Writes events in the caller's transaction and schedules a NOTIFY that fires on commit.
-    public func enqueue(_ events: [NewOutboxEvent], on connection: PostgresConnection, logger: Logger) async throws {
-        guard !events.isEmpty else { return }
+    /// Writes events in the caller's transaction and schedules a NOTIFY that fires on commit, in one
+    /// statement. With `statement` (a data-modifying statement of the application's, such as the
+    /// INSERT of the order), that statement runs in the same SQL statement as a CTE: one round trip
+    /// for the application's write and its events. The two do not see each other's rows.
+    public func enqueue(
+        _ events: [NewOutboxEvent], along statement: PostgresQuery? = nil, on connection: PostgresConnection, logger: Logger
+    ) async throws {
+        guard !events.isEmpty else {
+            if let statement { try await connection.query(statement, logger: logger) }
+            return
+        }
         var ids: [UUID] = [], types: [String] = [], aggregates: [String] = [], eventTypes: [String] = []
         var payloads: [String] = [], headers: [String] = [], times: [Date] = []
         for event in events {
@@ -34,23 +42,36 @@ public struct PostgresOutboxStore: OutboxStore {
             headers.append(OutboxHeaders.encode(event.headers))
             times.append(event.occurredAt)
         }
-        // -- one insert for the whole list; seq follows list order
-        try await connection.query("""
-            INSERT INTO \(unescaped: table.name)
-                (id, aggregate_type, aggregate_id, event_type, payload, headers, created_at)
-            SELECT id, aggregate_type, aggregate_id, event_type, payload::jsonb, headers::jsonb, created_at
-            FROM unnest(\(ids)::uuid[], \(types)::text[], \(aggregates)::text[], \(eventTypes)::text[],
-                        \(payloads)::text[], \(headers)::text[], \(times)::timestamptz[])
-                WITH ORDINALITY AS e(id, aggregate_type, aggregate_id, event_type, payload, headers, created_at, n)
-            ORDER BY n
-            """, logger: logger)
-        // -- wake relays when (and only if) the transaction commits
-        try await connection.query("SELECT pg_notify(\(channel.name), '')", logger: logger)
+        // The application's binds come first; ours are numbered after them.
+        var binds = statement?.binds ?? PostgresBindings()
+        let first = binds.count
+        binds.append(ids); binds.append(types); binds.append(aggregates); binds.append(eventTypes)
+        binds.append(payloads); binds.append(headers); binds.append(times); binds.append(channel.name)
+        func bind(_ n: Int) -> String { "$\(first + n)" }
+        let application = statement.map { "application AS (\n\($0.sql)\n),\n" } ?? ""
+        let sql = """
+            -- the application's write (if any), then the events in one insert (seq follows list order)
+            WITH \(application)events AS (
+                INSERT INTO \(table.name) (id, aggregate_type, aggregate_id, event_type, payload, headers, created_at)
+                SELECT id, aggregate_type, aggregate_id, event_type, payload::jsonb, headers::jsonb, created_at
+                FROM unnest(\(bind(1))::uuid[], \(bind(2))::text[], \(bind(3))::text[], \(bind(4))::text[],
+                            \(bind(5))::text[], \(bind(6))::text[], \(bind(7))::timestamptz[])
+                    WITH ORDINALITY AS e(id, aggregate_type, aggregate_id, event_type, payload, headers, created_at, n)
+                ORDER BY n
+            )
+            -- wake relays when (and only if) the transaction commits
+            SELECT pg_notify(\(bind(8)), '')
+            """
+        let rows = try await connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
+        // Read to the end: PostgreSQL finishes the CTEs after sending the row, so their errors (a
+        // constraint of the application's statement, say) arrive only here. Unread, they would be
+        // lost and the transaction's COMMIT would quietly roll back.
+        for try await _ in rows {}
     }
 
     /// Writes one event in the caller's transaction.
-    public func enqueue(_ event: NewOutboxEvent, on connection: PostgresConnection, logger: Logger) async throws {
-        try await enqueue([event], on: connection, logger: logger)
+    public func enqueue(_ event: NewOutboxEvent, along statement: PostgresQuery? = nil, on connection: PostgresConnection, logger: Logger) async throws {
+        try await enqueue([event], along: statement, on: connection, logger: logger)
     }
 
     public func claim(limit: Int, owner: String, leaseDuration: Duration) async throws -> ClaimedBatch {
@@ -102,8 +123,9 @@ public struct PostgresOutboxStore: OutboxStore {
                 releasedIDs.append(id); releasedErrors.append(error)
             }
         }
-        try await client.withTransaction(logger: logger) { connection in
-            if !published.isEmpty {
+        var steps: [@Sendable (PostgresConnection) async throws -> Void] = []
+        if !published.isEmpty {
+            steps.append { [table, logger, published] connection in
                 // -- published: completed, where this relay still holds the lease
                 try await connection.query("""
                     UPDATE \(unescaped: table.name)
@@ -111,7 +133,9 @@ public struct PostgresOutboxStore: OutboxStore {
                     WHERE id = ANY(\(published)) AND locked_by = \(owner) AND status = 'pending'
                     """, logger: logger)
             }
-            if !retryIDs.isEmpty {
+        }
+        if !retryIDs.isEmpty {
+            steps.append { [table, logger, retryIDs, retryErrors, retryAt] connection in
                 // -- failed with attempts left: count it, keep the error, back off
                 try await connection.query("""
                     UPDATE \(unescaped: table.name) t
@@ -121,7 +145,9 @@ public struct PostgresOutboxStore: OutboxStore {
                     WHERE t.id = f.id AND t.locked_by = \(owner) AND t.status = 'pending'
                     """, logger: logger)
             }
-            if !releasedIDs.isEmpty {
+        }
+        if !releasedIDs.isEmpty {
+            steps.append { [table, logger, releasedIDs, releasedErrors] connection in
                 // -- not attempted (broker unreachable): free for the next claim, no attempt counted
                 try await connection.query("""
                     UPDATE \(unescaped: table.name) t
@@ -130,7 +156,9 @@ public struct PostgresOutboxStore: OutboxStore {
                     WHERE t.id = f.id AND t.locked_by = \(owner) AND t.status = 'pending'
                     """, logger: logger)
             }
-            if !parkedIDs.isEmpty {
+        }
+        if !parkedIDs.isEmpty {
+            steps.append { [table, logger, parkedIDs, parkedErrors] connection in
                 // -- out of attempts: park as failed with its error
                 try await connection.query("""
                     UPDATE \(unescaped: table.name) t
@@ -139,6 +167,14 @@ public struct PostgresOutboxStore: OutboxStore {
                     FROM unnest(\(parkedIDs)::uuid[], \(parkedErrors)::text[]) AS f(id, error)
                     WHERE t.id = f.id AND t.locked_by = \(owner) AND t.status = 'pending'
                     """, logger: logger)
+            }
+        }
+        if steps.count == 1 {
+            // One statement is atomic on its own: no BEGIN/COMMIT round trips (the usual all-published batch).
+            try await client.withConnection { connection in try await steps[0](connection) }
+        } else {
+            try await client.withTransaction(logger: logger) { connection in
+                for step in steps { try await step(connection) }
             }
         }
     }

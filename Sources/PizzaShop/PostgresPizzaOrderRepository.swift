@@ -99,16 +99,16 @@ public struct PostgresPizzaOrderRepository: PizzaOrderRepository {
             quantities.append(order.quantity); cents.append(order.price.cents); addresses.append(order.address)
             users.append(order.userName); times.append(order.createdAt)
         }
-        // -- the orders, one statement for all; price travels as integer cents and is stored exactly as numeric
-        try await connection.query("""
+        // -- the orders, with their events in the same statement; price travels as integer cents and
+        // -- is stored exactly as numeric
+        let insertOrders: PostgresQuery = """
             INSERT INTO pizza_orders (id, flavor, size, quantity, price, address, user_name, created_at)
             SELECT id, flavor, size, quantity, cents::numeric / 100, address, user_name, created_at
             FROM unnest(\(ids)::uuid[], \(flavors)::text[], \(sizes)::text[], \(quantities)::integer[],
                         \(cents)::bigint[], \(addresses)::text[], \(users)::text[], \(times)::timestamptz[])
                 AS o(id, flavor, size, quantity, cents, address, user_name, created_at)
-            """, logger: logger)
-        // -- their events, in the same transaction
-        try await outbox.enqueue(rows.map(\.event), on: connection, logger: logger)
+            """
+        try await outbox.enqueue(rows.map(\.event), along: insertOrders, on: connection, logger: logger)
     }
 
     /// A transaction whose `PizzaShopError`s (refusals decided inside it) reach the caller as they are.
@@ -182,12 +182,11 @@ public struct PostgresPizzaOrderRepository: PizzaOrderRepository {
             guard order.status.canMove(to: status) else { throw OrderStatusChange.conflict(id, from: order.status, to: status) }
             let change = OrderStatusChange(orderID: id, from: order.status, to: status, changedAt: Date.now.roundedToMilliseconds)
             let event = try change.event(id: UUID(), headers: headers)
-            // -- the new status
-            try await connection.query("""
+            // -- the new status, with its event in the same statement
+            let update: PostgresQuery = """
                 UPDATE pizza_orders SET status = \(status.rawValue), updated_at = \(change.changedAt) WHERE id = \(id)
-                """, logger: logger)
-            // -- its event, in the same transaction
-            try await outbox.enqueue(event, on: connection, logger: logger)
+                """
+            try await outbox.enqueue(event, along: update, on: connection, logger: logger)
             order.status = status
             return (order, event.id)
         }

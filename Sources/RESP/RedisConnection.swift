@@ -89,12 +89,8 @@ public final class RedisConnection: Sendable {
         }
         channel.writeAndFlush(RESPRequest(buffer: buffer, promises: promises), promise: written)
         defer { timer.cancel() }
-        var replies: [RESPValue] = []
-        replies.reserveCapacity(promises.count)
-        for promise in promises {
-            replies.append(try await promise.futureResult.get())
-        }
-        return replies
+        // One wait for the whole pipeline: awaiting each reply in turn cost a thread hop per command.
+        return try await EventLoopFuture.whenAllSucceed(promises.map(\.futureResult), on: eventLoop).get()
     }
 
     /// Starts closing without waiting (safe from cancellation handlers).

@@ -26,6 +26,7 @@ struct JobCommand: AsyncParsableCommand {
     @Option(help: "Approximate length a Redis stream is trimmed to (XADD MAXLEN ~).") var streamMaxLength = 1_000_000
     @Option(help: "Most events claimed per batch.") var batchSize = 500
     @Option(help: "Seconds between polls when no NOTIFY arrives.") var pollInterval = 1.0
+    @Option(help: "Batches in flight at once: the next batch is claimed while one is published.") var concurrentBatches = 2
     @Option(help: "Seconds a claim keeps other jobs away from its events.") var leaseSeconds = 60.0
     @Option(help: "Simulated payment + delivery time per event, in milliseconds.") var simulateLatencyMs = 0
     @Option(help: "Probability (0...1) that the simulated step fails.") var failureRate = 0.0
@@ -45,6 +46,7 @@ struct JobCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
+        guard concurrentBatches >= 1 else { throw ValidationError("--concurrent-batches must be at least 1") }
         guard streamMaxLength >= 1 else { throw ValidationError("--stream-max-length must be at least 1") }
         guard pollInterval > 0 else { throw ValidationError("--poll-interval must be positive") }
         guard leaseSeconds > 0 else { throw ValidationError("--lease-seconds must be positive") }
@@ -79,7 +81,8 @@ struct JobCommand: AsyncParsableCommand {
             leaseDuration: seconds(leaseSeconds),
             retryPolicy: RetryPolicy(
                 initialDelay: seconds(retryInitial), maxDelay: seconds(retryMax), maxAttempts: maxAttempts
-            )
+            ),
+            concurrentBatches: concurrentBatches
         )
         if let drillCrashAfterPublish {
             configuration.afterPublish = DrillCrashPoint(afterBatches: drillCrashAfterPublish, logger: logger).hook

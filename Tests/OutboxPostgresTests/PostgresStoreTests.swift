@@ -63,6 +63,29 @@ struct PostgresStoreTests {
         }
     }
 
+    @Test func enqueueAlongTheApplicationsStatementWritesBothOrNeither() async throws {
+        try await TestSchema.with("along") { _, client in
+            let store = try PostgresOutboxStore(client: client, logger: logger)
+            try await PostgresMigrator(store.migrations).migrate(client: client, logger: logger)
+            try await client.query("CREATE TABLE things (id text PRIMARY KEY, n integer NOT NULL CHECK (n > 0))", logger: logger)
+            let event = NewOutboxEvent(aggregateType: "Thing", aggregateID: "t1", eventType: "Made", payload: #"{"n":1}"#)
+            try await client.withTransaction(logger: logger) { connection in
+                try await store.enqueue([event], along: "INSERT INTO things (id, n) VALUES (\("t1"), \(1))", on: connection, logger: logger)
+            }
+            #expect(try await store.events(aggregateID: "t1").map(\.id) == [event.id])
+            let rows = try await client.query("SELECT count(*) FROM things", logger: logger)
+            for try await count in rows.decode(Int.self) { #expect(count == 1) }
+            // The application's statement fails: its events are not written either.
+            let refused = NewOutboxEvent(aggregateType: "Thing", aggregateID: "t2", eventType: "Made", payload: "{}")
+            await #expect(throws: (any Error).self) {
+                try await client.withTransaction(logger: logger) { connection in
+                    try await store.enqueue([refused], along: "INSERT INTO things (id, n) VALUES (\("t2"), \(0))", on: connection, logger: logger)
+                }
+            }
+            #expect(try await store.events(aggregateID: "t2").isEmpty)
+        }
+    }
+
     @Test(.timeLimit(.minutes(1)))
     func listenerWakesOnCommit() async throws {
         try await TestSchema.with("listen") { schema, client in

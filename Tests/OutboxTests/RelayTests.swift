@@ -112,6 +112,32 @@ import Testing
         #expect(store.allEvents().first?.attempts == 0)
     }
 
+    @Test func concurrentBatchesPublishEachEventOnceInOrderPerAggregate() async throws {
+        let store = MemoryOutboxStore()
+        let publisher = RecordingPublisher()
+        let events = (0..<300).map { Self.event("o\($0 % 7)", $0) }
+        store.enqueue(events)
+        var configuration = Self.configuration(poll: .milliseconds(1))
+        configuration.batchSize = 10
+        configuration.concurrentBatches = 3
+        // The step yields, so the lanes interleave their claims and publishes.
+        let relay = Relay(store: store, publisher: publisher, configuration: configuration, logger: Logger(label: "test")) { _ in
+            await Task.yield()
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await relay.run() }
+            await publisher.waitForMessages(events.count)
+            group.cancelAll()
+        }
+        let published = publisher.messages
+        #expect(published.count == events.count)
+        #expect(Set(published.map(\.id)).count == events.count)
+        for aggregate in Set(events.map(\.aggregateID)) {
+            let sent = events.filter { $0.aggregateID == aggregate }.map { $0.id.uuidString.lowercased() }
+            #expect(published.filter { $0.key == aggregate }.map(\.id) == sent)
+        }
+    }
+
     struct StepError: Error, CustomStringConvertible {
         var description: String { "step failed" }
     }

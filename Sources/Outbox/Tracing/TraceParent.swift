@@ -1,3 +1,4 @@
+import Synchronization
 import Foundation
 import Tracing
 
@@ -46,17 +47,57 @@ public struct TraceParent: Sendable, Hashable, CustomStringConvertible {
         text.count == count && text.allSatisfy { $0.isHexDigit && !$0.isUppercase }
     }
 
+    /// `bytes` random bytes as lowercase hex, never all zero (W3C forbids zero ids).
     static func randomHex(bytes: Int) -> String {
-        var generator = SystemRandomNumberGenerator()
-        var text = ""
-        repeat {
-            text = (0..<bytes).map { _ in
-                let byte = UInt8.random(in: 0...255, using: &generator)
-                return (byte < 16 ? "0" : "") + String(byte, radix: 16)
-            }.joined()
-        } while !text.contains(where: { $0 != "0" })
-        return text
+        let digits = Array("0123456789abcdef".utf8)
+        while true {
+            var nonZero = false
+            let text = String(unsafeUninitializedCapacity: bytes * 2) { buffer in
+                var index = 0
+                while index < bytes * 2 {
+                    var word = TraceIDGenerator.shared.next()
+                    nonZero = nonZero || word != 0
+                    for _ in 0..<16 where index < bytes * 2 {
+                        buffer[index] = digits[Int(word & 0xF)]
+                        word >>= 4
+                        index += 1
+                    }
+                }
+                return index
+            }
+            if nonZero { return text }
+        }
     }
+}
+
+/// Random ids for traces and spans. They must be unique, not secret, so a xoshiro256** generator
+/// seeded once from the system replaces a system call per id (which showed up in the relay's profile).
+final class TraceIDGenerator: Sendable {
+    static let shared = TraceIDGenerator()
+    private let state: Mutex<(UInt64, UInt64, UInt64, UInt64)>
+
+    private init() {
+        var system = SystemRandomNumberGenerator()
+        var seed = (system.next() as UInt64, system.next() as UInt64, system.next() as UInt64, system.next() as UInt64)
+        if seed == (0, 0, 0, 0) { seed.0 = 1 }
+        state = Mutex(seed)
+    }
+
+    func next() -> UInt64 {
+        state.withLock { s in
+            let result = rotate(s.1 &* 5, 7) &* 9
+            let t = s.1 << 17
+            s.2 ^= s.0
+            s.3 ^= s.1
+            s.1 ^= s.2
+            s.0 ^= s.3
+            s.2 ^= t
+            s.3 = rotate(s.3, 45)
+            return result
+        }
+    }
+
+    private func rotate(_ x: UInt64, _ k: UInt64) -> UInt64 { (x << k) | (x >> (64 - k)) }
 }
 
 /// Where a `TraceParent` lives in an `InstrumentationContext`.
