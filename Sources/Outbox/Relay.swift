@@ -26,6 +26,9 @@ public final class Relay: Service, Sendable {
     private let metrics: RelayMetrics
     private let batchesStarted = Mutex<[Int: ContinuousClock.Instant]>([:])
     private let outageAttempts = Mutex(0)
+    /// Raised by a lane whose batch was full: the other lanes join in while a backlog lasts, and
+    /// otherwise leave the wake-ups to the first lane (one claim per commit, not one per lane).
+    private let backlog = WakeUpSignal()
 
     /// How long the oldest batch in flight has been running, or nil between batches. A batch that
     /// outlives its lease is stuck (its events are claimed again by other relays); a watchdog can act on it.
@@ -82,9 +85,14 @@ public final class Relay: Service, Sendable {
                 if recovered > 0 {
                     logger.info("relay recovered", metadata: ["outbox.outage.attempts": "\(recovered)"])
                 }
-                // A full batch means more is probably due: claim again at once.
-                if handled < configuration.batchSize {
+                if handled >= configuration.batchSize {
+                    // A full batch means more is probably due: claim again at once, and bring in the
+                    // other lanes, which wait while the first keeps up.
+                    backlog.signal()
+                } else if lane == 0 {
                     await idle(for: configuration.pollInterval)
+                } else {
+                    await idle(for: configuration.pollInterval, on: backlog)
                 }
             } catch {
                 // Consecutive failed batches of the whole relay: every lane backs off further.
@@ -239,6 +247,12 @@ public final class Relay: Service, Sendable {
             "outbox.batch.retried": "\(retried)",
             "outbox.batch.failed": "\(parked)",
         ])
+    }
+
+    private func idle(for interval: Duration, on signal: WakeUpSignal) async {
+        _ = await cancelWhenGracefulShutdown {
+            await signal.wait(timeout: interval)
+        }
     }
 
     private func idle(for interval: Duration) async {

@@ -13,6 +13,13 @@ public struct PostgresOutboxStore: OutboxStore {
     public let channel: SQLIdentifier
     let logger: Logger
 
+    /// Server settings for the connections relays claim on. Every claim turns `pending` rows into
+    /// `completed` ones, leaving dead entries in the pending index until the next vacuum; a bitmap
+    /// scan (the planner's choice when few rows are pending) reads all of them on every claim, while
+    /// an index scan marks them dead once and then skips them. Measured by scripts/bench: a claim
+    /// behind 5,000 completed events took 0.6–0.9 ms with the bitmap scan and 0.05 ms without.
+    public static let relaySettings: [(String, String)] = [("enable_bitmapscan", "off")]
+
     public init(client: PostgresClient, table: String = "pizza_order_outbox", logger: Logger) throws(OutboxError) {
         self.client = client
         self.table = try SQLIdentifier(table)

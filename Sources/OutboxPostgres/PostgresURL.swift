@@ -54,13 +54,16 @@ public struct PostgresURL: Sendable {
     }
 
     /// Configuration for a pooled client.
-    public func clientConfiguration(maximumConnections: Int = 20) -> PostgresClient.Configuration {
+    /// - Parameter settings: server settings for every connection of the pool (startup parameters),
+    ///   such as `PostgresOutboxStore.relaySettings`.
+    public func clientConfiguration(maximumConnections: Int = 20, settings: [(String, String)] = []) -> PostgresClient.Configuration {
         var configuration = PostgresClient.Configuration(
             host: host, port: port, username: username, password: password, database: database, tls: tls
         )
         configuration.options.maximumConnections = maximumConnections
         configuration.options.connectTimeout = .seconds(5)
-        if let schema { configuration.options.additionalStartupParameters = [("search_path", schema.name)] }
+        configuration.options.additionalStartupParameters = settings
+        if let schema { configuration.options.additionalStartupParameters.append(("search_path", schema.name)) }
         return configuration
     }
 

@@ -19,7 +19,7 @@ public struct PostgresPizzaOrderRepository: PizzaOrderRepository {
         /// Transactions of new orders in flight at once; orders arriving meanwhile share the next one.
         public var concurrentTransactions: Int
 
-        public init(maxOrders: Int = 64, concurrentTransactions: Int = 4) {
+        public init(maxOrders: Int = 64, concurrentTransactions: Int = 2) {
             self.maxOrders = maxOrders
             self.concurrentTransactions = concurrentTransactions
         }

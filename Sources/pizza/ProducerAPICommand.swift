@@ -18,7 +18,7 @@ struct ProducerAPICommand: AsyncParsableCommand {
     @Option(help: "Most new orders one PostgreSQL transaction takes: concurrent orders share a commit (1: one transaction per order).")
     var groupCommitSize = 64
     @Option(help: "Transactions of new orders in flight at once; orders arriving meanwhile wait and share the next one.")
-    var groupCommitSlots = 4
+    var groupCommitSlots = 2
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var logging: LoggingOptions
 

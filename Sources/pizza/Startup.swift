@@ -47,7 +47,11 @@ struct PostgresSetup {
     let repository: PostgresPizzaOrderRepository
 
     init(url: PostgresURL, connections: Int, groupCommit: PostgresPizzaOrderRepository.GroupCommitOptions = .init(), logger: Logger) throws {
-        client = PostgresClient(configuration: url.clientConfiguration(maximumConnections: connections), backgroundLogger: logger)
+        // Every pizza process reads the outbox (claims, admin lists, stats): all use the relay settings.
+        client = PostgresClient(
+            configuration: url.clientConfiguration(maximumConnections: connections, settings: PostgresOutboxStore.relaySettings),
+            backgroundLogger: logger
+        )
         outbox = try PostgresOutboxStore(client: client, logger: logger)
         repository = PostgresPizzaOrderRepository(client: client, outbox: outbox, logger: logger, groupCommit: groupCommit)
     }
