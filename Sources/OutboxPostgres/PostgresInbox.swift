@@ -96,18 +96,28 @@ public struct PostgresInbox: Inbox {
             keys.append(Key(group: message.group, eventID: eventID))
         }
         return try await client.withTransaction(logger: logger) { connection in
-            // -- which of the batch's events, and of their previous events, the groups recorded already
-            var lookup = keys
-            for message in messages {
-                if let previous = message.previousEventID.flatMap(UUID.init(uuidString:)) { lookup.append(Key(group: message.group, eventID: previous)) }
-            }
-            let rows = try await connection.query("""
-                SELECT i.consumer_group, i.event_id FROM consumer_inbox i
-                JOIN unnest(\(lookup.map(\.group))::text[], \(lookup.map(\.eventID))::uuid[]) AS k(consumer_group, event_id)
-                  ON i.consumer_group = k.consumer_group AND i.event_id = k.event_id
-                """, logger: logger)
+            // Only an event whose previous event is outside the batch needs a look at what the group
+            // recorded before; repeats show up in the insert below either way.
             var recorded = Set<Key>()
-            for try await (group, eventID) in rows.decode((String, UUID).self) { recorded.insert(Key(group: group, eventID: eventID)) }
+            var earlier = Set<Key>()
+            var lookup: [Key] = []
+            for (index, message) in messages.enumerated() {
+                if let previous = message.previousEventID.flatMap(UUID.init(uuidString:)),
+                   !earlier.contains(Key(group: message.group, eventID: previous)) {
+                    lookup.append(Key(group: message.group, eventID: previous))
+                }
+                earlier.insert(keys[index])
+            }
+            if !lookup.isEmpty {
+                lookup += keys
+                // -- which of the batch's events, and of their previous events, the groups recorded already
+                let rows = try await connection.query("""
+                    SELECT i.consumer_group, i.event_id FROM consumer_inbox i
+                    JOIN unnest(\(lookup.map(\.group))::text[], \(lookup.map(\.eventID))::uuid[]) AS k(consumer_group, event_id)
+                      ON i.consumer_group = k.consumer_group AND i.event_id = k.event_id
+                    """, logger: logger)
+                for try await (group, eventID) in rows.decode((String, UUID).self) { recorded.insert(Key(group: group, eventID: eventID)) }
+            }
 
             // Decide in batch order: a repeat is a duplicate, an event whose previous event is neither
             // recorded nor earlier in this batch is refused, everything else takes effect.

@@ -100,10 +100,15 @@ public enum InboxConformance: String, CaseIterable, Sendable, CustomTestStringCo
                 .outOfOrder(waitingFor: early.eventID), .duplicate(deliveryCount: 2),
             ])
             #expect(effects.all == [applied.eventID, first.eventID, second.eventID])
+            // Repeats are found without any previous event to look up, too.
+            #expect(try await inbox.receive(batch: [applied, first]) { _, messages in
+                for message in messages { effects.add(message.eventID) }
+            } == [.duplicate(deliveryCount: 3), .duplicate(deliveryCount: 3)])
             // Nothing of the refused ones was recorded: they apply once their previous event has.
             #expect(try await inbox.receive(batch: [early, afterEarly].map { var m = $0; m.previousEventID = nil; return m }) { _, messages in
                 for message in messages { effects.add(message.eventID) }
             } == [.processed, .processed])
+            #expect(effects.all == [applied.eventID, first.eventID, second.eventID, early.eventID, afterEarly.eventID])
 
         case .failedBatchEffectRecordsNothing:
             let messages = [id(), id()].map { InboxMessage(eventID: $0, group: "g", aggregateID: "o1") }
