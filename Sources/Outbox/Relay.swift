@@ -129,8 +129,10 @@ public final class Relay: Service, Sendable {
             leaseDuration: configuration.leaseDuration
         )
         guard !batch.events.isEmpty else { return 0 }
+        let claimed = ContinuousClock.now
 
         let stepErrors = await runProcessingStep(batch.events)
+        let processed = ContinuousClock.now
         let ready = batch.events.filter { stepErrors[$0.id] == nil }
         // One producer span per event, in the event's trace; the envelope carries it to consumers.
         var spans: [any Span] = []
@@ -157,6 +159,7 @@ public final class Relay: Service, Sendable {
             }
         }
         for span in spans { span.end() }
+        let publishedAt = ContinuousClock.now
 
         let now = Date()
         var outcomes: [DeliveryOutcome] = []
@@ -172,7 +175,7 @@ public final class Relay: Service, Sendable {
             }
         }
         try await store.complete(outcomes, owner: batch.owner)
-        record(outcomes, batchSize: batch.events.count, since: started)
+        record(outcomes, batchSize: batch.events.count, phases: [started, claimed, processed, publishedAt, .now])
 
         if let publishError {
             // Surface it so the loop backs off (growing) instead of spinning on the outage.
@@ -224,7 +227,9 @@ public final class Relay: Service, Sendable {
         return .failed(id: event.id, error: message, retryAt: now.addingTimeInterval(delay.seconds))
     }
 
-    private func record(_ outcomes: [DeliveryOutcome], batchSize: Int, since started: ContinuousClock.Instant) {
+    /// Counts the outcomes; `phases` are the instants the batch started, was claimed, processed,
+    /// published and marked.
+    private func record(_ outcomes: [DeliveryOutcome], batchSize: Int, phases: [ContinuousClock.Instant]) {
         var published = 0
         var retried = 0
         var parked = 0
@@ -240,8 +245,13 @@ public final class Relay: Service, Sendable {
         metrics.retried.increment(by: retried)
         metrics.failed.increment(by: parked)
         metrics.batchSize.record(batchSize)
-        metrics.batchDuration.recordNanoseconds((ContinuousClock.now - started).nanoseconds)
+        metrics.batchDuration.recordNanoseconds((phases[4] - phases[0]).nanoseconds)
+        func milliseconds(_ from: Int) -> String { String(format: "%.2f", (phases[from + 1] - phases[from]).seconds * 1000) }
         logger.debug("batch done", metadata: [
+            "outbox.batch.claim_ms": "\(milliseconds(0))",
+            "outbox.batch.process_ms": "\(milliseconds(1))",
+            "outbox.batch.publish_ms": "\(milliseconds(2))",
+            "outbox.batch.mark_ms": "\(milliseconds(3))",
             "outbox.batch.size": "\(batchSize)",
             "outbox.batch.published": "\(published)",
             "outbox.batch.retried": "\(retried)",
