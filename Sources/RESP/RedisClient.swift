@@ -2,8 +2,9 @@ import Logging
 import NIOCore
 import NIOPosix
 
-/// A command connection that reconnects on demand: a call after a lost connection opens a new one,
-/// waiting out an exponential backoff after failed attempts so an outage is not hammered.
+/// A command connection that reconnects on demand: a call after a lost connection opens a new one.
+/// After a failed attempt, calls fail at once until an exponential backoff has passed, so an outage
+/// is not hammered and no caller is held asleep here (a relay must not sit on claimed events).
 public actor RedisClient {
     public nonisolated let configuration: RedisConfiguration
     private let eventLoopGroup: any EventLoopGroup
@@ -73,7 +74,10 @@ public actor RedisClient {
     }
 
     private func connect() async throws -> RedisConnection {
-        if let nextAttempt { try await Task.sleep(until: nextAttempt) }
+        if let nextAttempt, ContinuousClock.now < nextAttempt {
+            let wait = String(format: "%.2f", (nextAttempt - .now).seconds)
+            throw RedisError.connectFailed("\(failedAttempts) attempts failed; the next one in \(wait) s")
+        }
         do {
             let fresh = try await RedisConnection.connect(
                 configuration: configuration, eventLoopGroup: eventLoopGroup, logger: logger

@@ -10,7 +10,7 @@ public enum RedisError: Error, Sendable, Equatable, CustomStringConvertible {
     case timeout
     /// The URL could not be understood.
     case invalidURL(String)
-    /// Could not connect (after waiting out the reconnect backoff).
+    /// Could not connect, or a connect attempt failed so recently that the next one is not due yet.
     case connectFailed(String)
 
     public var description: String {

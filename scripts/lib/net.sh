@@ -1,11 +1,12 @@
 # Sourced by the scripts that start pizza processes: ports and readiness, with bash's /dev/tcp only
 # (nothing to install).
 
-# A TCP port on 127.0.0.1 that nothing listens on.
+# A TCP port on 127.0.0.1 that nothing listens on, below Linux's ephemeral range (32768 and up):
+# a port there can be taken by an outgoing connection between this check and the server's bind.
 free_port() {
   local port
   while :; do
-    port=$((20000 + RANDOM % 30000))
+    port=$((20000 + RANDOM % 12000))
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return; fi
   done
 }
