@@ -32,6 +32,12 @@ extension PizzaOrder {
     }
 }
 
+/// An order and its event, on their way into one (possibly shared) transaction.
+struct NewOrderRows: Sendable {
+    var order: PizzaOrder
+    var event: NewOutboxEvent
+}
+
 /// Orders in memory over a `MemoryOutboxStore`, for tests and the embedded demo.
 public final class MemoryPizzaOrderRepository: PizzaOrderRepository {
     private let orders = LockedDictionary<UUID, PizzaOrder>()

@@ -84,12 +84,6 @@ public struct PostgresPizzaOrderRepository: PizzaOrderRepository {
         return (order, event.id)
     }
 
-    /// An order and its event, on their way into one (possibly shared) transaction.
-    struct NewOrderRows: Sendable {
-        var order: PizzaOrder
-        var event: NewOutboxEvent
-    }
-
     private static func insert(_ rows: [NewOrderRows], on connection: PostgresConnection, outbox: PostgresOutboxStore, logger: Logger) async throws {
         var ids: [UUID] = [], flavors: [String] = [], sizes: [String] = [], quantities: [Int] = []
         var cents: [Int64] = [], addresses: [String] = [], users: [String] = [], times: [Date] = []

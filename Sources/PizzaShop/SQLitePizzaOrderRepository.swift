@@ -4,12 +4,22 @@ import OutboxSQLite
 import SQLiteNIO
 
 /// Orders in SQLite: the order row and its outbox event commit together. Prices are integer cents.
+/// New orders that arrive while a write is in progress share the next transaction (group commit:
+/// SQLite has one writer, so one commit at a time, each answered after it).
 public struct SQLitePizzaOrderRepository: PizzaOrderRepository, ProducerLedgerSource {
     public let outbox: SQLiteOutboxStore
     var storage: SQLiteStorage { outbox.storage }
+    private let creates: GroupCommit<NewOrderRows, Void>
 
-    public init(outbox: SQLiteOutboxStore) {
+    public init(outbox: SQLiteOutboxStore, maxOrdersPerTransaction: Int = 64) {
         self.outbox = outbox
+        self.creates = GroupCommit(maxBatch: maxOrdersPerTransaction, maxConcurrentCommits: 1) { rows in
+            try await outbox.storage.write { connection in
+                for row in rows { try await Self.insert(row.order, event: row.event, on: connection, outbox: outbox) }
+            }
+            outbox.committed()
+            return Array(repeating: (), count: rows.count)
+        }
     }
 
     /// The outbox's migrations followed by the pizza shop's.
@@ -53,8 +63,7 @@ public struct SQLitePizzaOrderRepository: PizzaOrderRepository, ProducerLedgerSo
     public func create(_ new: NewPizzaOrder, headers: [String: String]) async throws -> (order: PizzaOrder, eventID: UUID) {
         let order = PizzaOrder(id: UUID(), order: new, createdAt: Date.now.roundedToMilliseconds)
         let event = try order.createdEvent(id: UUID(), headers: headers)
-        try await storage.write { connection in try await insert(order, event: event, on: connection) }
-        outbox.committed()
+        try await creates.submit(NewOrderRows(order: order, event: event))
         return (order, event.id)
     }
 
@@ -82,7 +91,7 @@ public struct SQLitePizzaOrderRepository: PizzaOrderRepository, ProducerLedgerSo
                     .text(idempotency.key), .text(idempotency.fingerprint), .text(order.id.uuidString.lowercased()),
                     .text(event.id.uuidString.lowercased()), SQLiteStorage.milliseconds(now),
                 ])
-            try await insert(order, event: event, on: connection)
+            try await Self.insert(order, event: event, on: connection, outbox: outbox)
             return CreatedOrder(order: order, eventID: event.id, replayed: false)
         }
         if !result.replayed { outbox.committed() }
@@ -99,7 +108,7 @@ public struct SQLitePizzaOrderRepository: PizzaOrderRepository, ProducerLedgerSo
         }
     }
 
-    private func insert(_ order: PizzaOrder, event: NewOutboxEvent, on connection: SQLiteConnection) async throws {
+    private static func insert(_ order: PizzaOrder, event: NewOutboxEvent, on connection: SQLiteConnection, outbox: SQLiteOutboxStore) async throws {
         // -- the order
         _ = try await connection.query("""
             INSERT INTO pizza_orders (id, flavor, size, quantity, price_cents, address, user_name, created_at)

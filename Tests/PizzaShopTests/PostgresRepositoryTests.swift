@@ -35,37 +35,4 @@ struct PostgresRepositoryTests {
             #expect(try await repository.all() == [order])
         }
     }
-
-    @Test("concurrent orders share transactions; an order the database refuses fails alone")
-    func groupCommit() async throws {
-        try await TestSchema.with("repo_group") { _, client in
-            let outbox = try PostgresOutboxStore(client: client, logger: logger)
-            let repository = PostgresPizzaOrderRepository(
-                client: client, outbox: outbox, logger: logger, groupCommit: .init(maxOrders: 8, concurrentTransactions: 1)
-            )
-            try await PostgresMigrator(repository.migrations).migrate(client: client, logger: logger)
-            let valid = try ValidationTests.parse(ValidationTests.valid)
-            // Past the table's CHECK (the API would have refused it first).
-            let refused = { var order = valid; order.quantity = 1000; return order }()
-            let results = await withTaskGroup(of: (Int, UUID?).self) { group in
-                for index in 0..<40 {
-                    group.addTask {
-                        let order = index == 17 ? refused : valid
-                        return (index, try? await repository.create(order, headers: [:]).order.id)
-                    }
-                }
-                var results: [Int: UUID?] = [:]
-                for await (index, id) in group { results[index] = id }
-                return results
-            }
-            #expect(results[17] == .some(nil))
-            let accepted = Set(results.values.compactMap { $0 })
-            #expect(accepted.count == 39)
-            // Every accepted order is stored with its event; nothing of the refused one is.
-            #expect(Set(try await repository.all().map(\.id)) == accepted)
-            let events = try await outbox.allEvents()
-            #expect(Set(events.map(\.aggregateID)) == Set(accepted.map { $0.uuidString.lowercased() }))
-            #expect(events.count == 39)
-        }
-    }
 }
