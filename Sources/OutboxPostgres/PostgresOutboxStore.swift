@@ -85,27 +85,30 @@ public struct PostgresOutboxStore: OutboxStore {
         let leaseMilliseconds = leaseDuration.wholeMilliseconds
         let rows = try await client.query("""
             WITH due AS (
-                -- 1. due, unleased events, oldest first; rows another relay is claiming right now are skipped
-                SELECT o.id FROM \(unescaped: table.name) o
+                -- 1. due, unleased events, oldest first, each with its aggregate's previous event (one
+                -- index lookup); rows another relay is claiming right now are skipped
+                SELECT o.id, previous.id AS previous_id FROM \(unescaped: table.name) o
+                LEFT JOIN LATERAL (
+                    SELECT p.id, p.status FROM \(unescaped: table.name) p
+                    WHERE p.aggregate_id = o.aggregate_id AND p.seq < o.seq ORDER BY p.seq DESC LIMIT 1
+                ) previous ON true
                 WHERE o.status = 'pending'
                   AND o.available_at <= now()
                   AND (o.locked_until IS NULL OR o.locked_until < now())
-                  -- 2. never overtake an unfinished earlier event of the same aggregate
-                  AND NOT EXISTS (
-                      SELECT 1 FROM \(unescaped: table.name) p
-                      WHERE p.aggregate_id = o.aggregate_id AND p.seq < o.seq AND p.status <> 'completed')
+                  -- 2. never overtake an unfinished earlier event of the same aggregate: events complete
+                  -- in order (a claim waits for its previous event, a retry revives only failed ones),
+                  -- so a completed previous event means every earlier one is completed
+                  AND (previous.id IS NULL OR previous.status = 'completed')
                 ORDER BY o.seq
                 LIMIT \(limit)
-                FOR UPDATE SKIP LOCKED
+                FOR UPDATE OF o SKIP LOCKED
             )
-            -- 3. lease them to this relay; the lease expires if it crashes
+            -- 3. lease them to this relay (the lease expires if it crashes), returning each with the id
+            -- of its aggregate's previous event, for the consumer's order check
             UPDATE \(unescaped: table.name) t
             SET locked_by = \(owner), locked_until = now() + \(leaseMilliseconds) * interval '1 millisecond'
             FROM due WHERE t.id = due.id
-            -- 4. with each, the id of its aggregate's previous event, for the consumer's order check
-            RETURNING \(unescaped: Self.columns("t")),
-                (SELECT p.id FROM \(unescaped: table.name) p
-                 WHERE p.aggregate_id = t.aggregate_id AND p.seq < t.seq ORDER BY p.seq DESC LIMIT 1)
+            RETURNING \(unescaped: Self.columns("t")), due.previous_id
             """, logger: logger)
         var events = try await Self.decodeEvents(rows, withPrevious: true)
         events.sort { $0.seq < $1.seq }

@@ -75,7 +75,7 @@ public struct SQLitePizzaOrderRepository: PizzaOrderRepository, ProducerLedgerSo
             // -- the key, if it is remembered and not expired (writers are serialised: no race)
             let known = try await connection.query("""
                 SELECT k.fingerprint, k.event_id, o.* FROM idempotency_keys k JOIN pizza_orders o ON o.id = k.order_id
-                WHERE k.key = ? AND k.created_at >= ?
+                WHERE k.key = ? AND k.created_at > ?
                 """, [.text(idempotency.key), SQLiteStorage.milliseconds(now.addingTimeInterval(-idempotency.ttl.seconds))])
             if let row = known.first {
                 guard row.column("fingerprint")?.string == idempotency.fingerprint else { throw IdempotencyKey.reused(idempotency.key) }
@@ -102,7 +102,7 @@ public struct SQLitePizzaOrderRepository: PizzaOrderRepository, ProducerLedgerSo
         try await storage.write { connection in
             // -- forget expired keys
             try await connection.query(
-                "DELETE FROM idempotency_keys WHERE created_at < ? RETURNING key",
+                "DELETE FROM idempotency_keys WHERE created_at <= ? RETURNING key",
                 [SQLiteStorage.milliseconds(Date().addingTimeInterval(-ttl.seconds))]
             ).count
         }
