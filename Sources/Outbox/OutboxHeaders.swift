@@ -17,6 +17,8 @@ public enum OutboxHeaders {
 
     /// Parses headers; anything that is not an object of strings gives no headers.
     public static func decode(_ text: String) -> [String: String] {
-        (try? JSONDecoder().decode([String: String].self, from: Data(text.utf8))) ?? [:]
+        // Events without headers are common; a JSON decoder per event showed in the relay's profile.
+        if text == "{}" { return [:] }
+        return (try? JSONDecoder().decode([String: String].self, from: Data(text.utf8))) ?? [:]
     }
 }

@@ -175,7 +175,9 @@ public final class Relay: Service, Sendable {
             }
         }
         try await store.complete(outcomes, owner: batch.owner)
-        record(outcomes, batchSize: batch.events.count, phases: [started, claimed, processed, publishedAt, .now])
+        record(outcomes, batchSize: batch.events.count, times: BatchTimes(
+            started: started, claimed: claimed, processed: processed, published: publishedAt, marked: .now
+        ))
 
         if let publishError {
             // Surface it so the loop backs off (growing) instead of spinning on the outage.
@@ -227,9 +229,16 @@ public final class Relay: Service, Sendable {
         return .failed(id: event.id, error: message, retryAt: now.addingTimeInterval(delay.seconds))
     }
 
-    /// Counts the outcomes; `phases` are the instants the batch started, was claimed, processed,
-    /// published and marked.
-    private func record(_ outcomes: [DeliveryOutcome], batchSize: Int, phases: [ContinuousClock.Instant]) {
+    /// When one batch reached each step.
+    private struct BatchTimes {
+        var started, claimed, processed, published, marked: ContinuousClock.Instant
+
+        static func milliseconds(_ from: ContinuousClock.Instant, _ to: ContinuousClock.Instant) -> String {
+            String(format: "%.2f", (to - from).seconds * 1000)
+        }
+    }
+
+    private func record(_ outcomes: [DeliveryOutcome], batchSize: Int, times: BatchTimes) {
         var published = 0
         var retried = 0
         var parked = 0
@@ -245,13 +254,12 @@ public final class Relay: Service, Sendable {
         metrics.retried.increment(by: retried)
         metrics.failed.increment(by: parked)
         metrics.batchSize.record(batchSize)
-        metrics.batchDuration.recordNanoseconds((phases[4] - phases[0]).nanoseconds)
-        func milliseconds(_ from: Int) -> String { String(format: "%.2f", (phases[from + 1] - phases[from]).seconds * 1000) }
+        metrics.batchDuration.recordNanoseconds((times.marked - times.started).nanoseconds)
         logger.debug("batch done", metadata: [
-            "outbox.batch.claim_ms": "\(milliseconds(0))",
-            "outbox.batch.process_ms": "\(milliseconds(1))",
-            "outbox.batch.publish_ms": "\(milliseconds(2))",
-            "outbox.batch.mark_ms": "\(milliseconds(3))",
+            "outbox.batch.claim_ms": "\(BatchTimes.milliseconds(times.started, times.claimed))",
+            "outbox.batch.process_ms": "\(BatchTimes.milliseconds(times.claimed, times.processed))",
+            "outbox.batch.publish_ms": "\(BatchTimes.milliseconds(times.processed, times.published))",
+            "outbox.batch.mark_ms": "\(BatchTimes.milliseconds(times.published, times.marked))",
             "outbox.batch.size": "\(batchSize)",
             "outbox.batch.published": "\(published)",
             "outbox.batch.retried": "\(retried)",

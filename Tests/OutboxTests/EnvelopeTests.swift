@@ -38,6 +38,13 @@ import Testing
         #expect(envelope.traceparent == nil)
     }
 
+    @Test(arguments: ["plain", "", "naïve ☃ 🍕", "quote \" and \\ back", "line\nbreak\u{1F}", "tab\tend"])
+    func stringsEncodeAsJSONAndReadBack(_ text: String) throws {
+        var out = ""
+        appendJSONString(text, to: &out)
+        #expect(try JSONDecoder().decode(String.self, from: Data(out.utf8)) == text)
+    }
+
     @Test func roundTripsThroughCodable() throws {
         let envelope = try Envelope.decode(Envelope.encode(event, source: "x"))
         let again = try Envelope.decode(String(decoding: try JSONEncoder().encode(envelope), as: UTF8.self))
