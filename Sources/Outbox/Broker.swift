@@ -83,6 +83,7 @@ public protocol MessageSubscriber: Sendable {
 /// A batch handler left this message out of the ones it accepted.
 public struct MessageNotAccepted: Error, CustomStringConvertible {
     public var brokerID: String
+    public init(brokerID: String) { self.brokerID = brokerID }
     public var description: String { "message \(brokerID) was not accepted by its handler" }
 }
 

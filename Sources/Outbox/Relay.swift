@@ -89,10 +89,9 @@ public final class Relay: Service, Sendable {
                     // A full batch means more is probably due: claim again at once, and bring in the
                     // other lanes, which wait while the first keeps up.
                     backlog.signal()
-                } else if lane == 0 {
-                    await idle(for: configuration.pollInterval)
                 } else {
-                    await idle(for: configuration.pollInterval, on: backlog)
+                    // The first lane answers commits; the others wait for a backlog.
+                    await idle(for: configuration.pollInterval, on: lane == 0 ? wakeUp : backlog)
                 }
             } catch {
                 // Consecutive failed batches of the whole relay: every lane backs off further.
@@ -267,16 +266,11 @@ public final class Relay: Service, Sendable {
         ])
     }
 
-    private func idle(for interval: Duration, on signal: WakeUpSignal) async {
-        _ = await cancelWhenGracefulShutdown {
-            await signal.wait(timeout: interval)
-        }
-    }
-
-    private func idle(for interval: Duration) async {
-        if let wakeUp {
+    /// Waits for `signal` (or, without one, sleeps) for at most `interval`, or until shutdown begins.
+    private func idle(for interval: Duration, on signal: WakeUpSignal?) async {
+        if let signal {
             _ = await cancelWhenGracefulShutdown {
-                await wakeUp.wait(timeout: interval)
+                await signal.wait(timeout: interval)
             }
         } else {
             await sleepUnlessShuttingDown(interval)

@@ -112,6 +112,7 @@ public struct EventConsumer: Service {
         }
         for (index, event) in events.enumerated() {
             do {
+                // The consume span continues the envelope's trace, so every log line below carries its trace id.
                 try await withSpan("pizza.consume", context: .continuing(traceparent: event.envelope.traceparent), ofKind: .consumer) { _ in
                     try await handle(event.envelope, body: event.message.body, outcome: outcomes[index])
                 }
@@ -125,14 +126,10 @@ public struct EventConsumer: Service {
         return accepted
     }
 
-    /// Applies one message on its own.
+    /// Applies one message on its own (a batch of one); throws when it is to be delivered again.
     func handle(_ message: IncomingMessage) async throws {
-        handlerStarted.start()
-        defer { handlerStarted.stop() }
-        guard let envelope = decode(message) else { return }
-        // The consume span continues the envelope's trace, so every log line below carries its trace id.
-        try await withSpan("pizza.consume", context: .continuing(traceparent: envelope.traceparent), ofKind: .consumer) { _ in
-            try await handle(envelope, body: message.body, outcome: nil)
+        guard await handle(batch: [message]).contains(message.brokerID) else {
+            throw MessageNotAccepted(brokerID: message.brokerID)
         }
     }
 

@@ -32,20 +32,7 @@ public struct PostgresDeliveryRecorder: DeliveryRecorder {
     ]
 
     public func record(_ envelope: Envelope, group: String, checkOrder: Bool) async throws -> InboxOutcome {
-        let orderID = envelope.subject ?? ""
-        guard let eventID = UUID(uuidString: envelope.id) else {
-            throw PizzaShopError(.invalidValue, "event id is not a UUID", field: "id")
-        }
-        let message = InboxMessage(
-            eventID: envelope.id, group: group, aggregateID: orderID, previousEventID: checkOrder ? envelope.previousid : nil
-        )
-        return try await inbox.receive(message) { connection in
-            // -- the effect: this group has the order
-            try await connection.query("""
-                INSERT INTO pizza_deliveries (consumer_group, event_id, order_id, event_type)
-                VALUES (\(group), \(eventID), \(orderID), \(envelope.type))
-                """, logger: logger)
-        }
+        try await record(batch: [envelope], group: group, checkOrder: [checkOrder])[0]
     }
 
     public func record(batch envelopes: [Envelope], group: String, checkOrder: [Bool]) async throws -> [InboxOutcome] {
