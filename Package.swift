@@ -12,6 +12,8 @@ let package = Package(
         .library(name: "OutboxRedis", targets: ["OutboxRedis"]),
         .library(name: "OutboxTesting", targets: ["OutboxTesting"]),
         .library(name: "PizzaShop", targets: ["PizzaShop"]),
+        .library(name: "PizzaShopPostgres", targets: ["PizzaShopPostgres"]),
+        .library(name: "PizzaShopSQLite", targets: ["PizzaShopSQLite"]),
         .executable(name: "pizza", targets: ["pizza"]),
     ],
     dependencies: [
@@ -26,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin.git", from: "1.4.0"),
     ],
     targets: [
         .target(
@@ -67,53 +70,72 @@ let package = Package(
             name: "OutboxTesting",
             dependencies: ["Outbox"]
         ),
+        // The pizza shop's domain, repository protocols, HTTP routers and consumer: no SQL driver.
         .target(
             name: "PizzaShop",
             dependencies: [
                 "Outbox",
-                "OutboxPostgres",
-                "OutboxSQLite",
-                "OutboxRedis",
                 .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
+            ]
+        ),
+        .target(
+            name: "PizzaShopPostgres",
+            dependencies: ["PizzaShop", "OutboxPostgres", .product(name: "PostgresNIO", package: "postgres-nio")]
+        ),
+        .target(
+            name: "PizzaShopSQLite",
+            dependencies: ["PizzaShop", "OutboxSQLite", .product(name: "SQLiteNIO", package: "sqlite-nio")]
+        ),
+        // The load generator, its report and the delivery ledger: used by the executable and the tests.
+        .target(
+            name: "PizzaTools",
+            dependencies: [
+                "PizzaShop",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
         .executableTarget(
             name: "pizza",
             dependencies: [
-                "Outbox", "OutboxPostgres", "OutboxSQLite", "OutboxRedis", "RESP", "PizzaShop",
+                "Outbox", "OutboxPostgres", "OutboxSQLite", "OutboxRedis", "RESP",
+                "PizzaShop", "PizzaShopPostgres", "PizzaShopSQLite", "PizzaTools",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
             ]
         ),
-        // Helpers shared by the test targets that need real servers.
+        // Helpers shared by the test targets: the servers from the environment, per-test schemas, processes.
         .target(
             name: "TestSupport",
-            dependencies: ["OutboxPostgres", "OutboxTesting", "PizzaShop"],
+            dependencies: [
+                "OutboxPostgres", "OutboxTesting",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
             path: "Tests/TestSupport"
         ),
         .testTarget(name: "OutboxTests", dependencies: ["Outbox", "OutboxTesting"]),
-        .testTarget(name: "RESPTests", dependencies: ["RESP", "OutboxTesting"]),
+        .testTarget(name: "RESPTests", dependencies: ["RESP", "TestSupport"]),
         .testTarget(name: "OutboxPostgresTests", dependencies: ["OutboxPostgres", "OutboxTesting", "TestSupport"]),
-        .testTarget(name: "OutboxRedisTests", dependencies: ["OutboxRedis", "OutboxTesting"]),
+        .testTarget(name: "OutboxRedisTests", dependencies: ["OutboxRedis", "OutboxTesting", "TestSupport"]),
         .testTarget(name: "OutboxSQLiteTests", dependencies: ["OutboxSQLite", "OutboxTesting"]),
         .testTarget(
             name: "PizzaShopTests",
             dependencies: [
-                "PizzaShop", "TestSupport",
+                "PizzaShop", "PizzaShopPostgres", "PizzaShopSQLite", "PizzaTools", "TestSupport", "pizza",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
             ]
         ),
-        .testTarget(name: "EndToEndTests", dependencies: ["PizzaShop", "TestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["PizzaShop", "PizzaShopPostgres", "PizzaShopSQLite", "PizzaTools", "TestSupport"]),
     ]
 )

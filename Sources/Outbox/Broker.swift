@@ -80,13 +80,6 @@ public protocol MessageSubscriber: Sendable {
     ) async throws
 }
 
-/// A batch handler left this message out of the ones it accepted.
-public struct MessageNotAccepted: Error, CustomStringConvertible {
-    public var brokerID: String
-    public init(brokerID: String) { self.brokerID = brokerID }
-    public var description: String { "message \(brokerID) was not accepted by its handler" }
-}
-
 extension MessageSubscriber {
     /// Batches of one over `subscribe(topic:handler:)`, for brokers that deliver one message at a time.
     public func subscribe(
@@ -95,8 +88,15 @@ extension MessageSubscriber {
     ) async throws {
         try await subscribe(topic: topic) { message in
             guard try await batchHandler([message]).contains(message.brokerID) else {
-                throw MessageNotAccepted(brokerID: message.brokerID)
+                throw OutboxError.notAccepted(message)
             }
         }
+    }
+}
+
+extension OutboxError {
+    /// The refusal of a message that a batch handler did not accept.
+    public static func notAccepted(_ message: IncomingMessage) -> OutboxError {
+        OutboxError(code: .messageNotAccepted, message: "message \(message.brokerID) was not accepted by its handler")
     }
 }

@@ -1,12 +1,27 @@
-/// Errors of the engine: a stable code, a message safe to show, and the underlying error for logs.
+/// The one error type of the engine and its drivers (`OutboxPostgres`, `OutboxSQLite`,
+/// `OutboxRedis`): a stable code, a message safe to show, and the underlying error for logs.
+/// Errors of the database or broker client a driver uses pass through unchanged.
 public struct OutboxError: Error, Sendable, CustomStringConvertible {
-    public struct Code: RawRepresentable, Hashable, Sendable {
+    /// A stable, machine-readable code; extensible like postgres-nio's `PSQLError.Code`.
+    public struct Code: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
         public let rawValue: String
         public init(rawValue: String) { self.rawValue = rawValue }
+        public var description: String { rawValue }
 
+        /// A table or schema name is not a plain SQL identifier.
         public static let invalidIdentifier = Code(rawValue: "invalid_identifier")
+        /// A database URL could not be understood.
         public static let invalidURL = Code(rawValue: "invalid_database_url")
+        /// A schema migration failed; nothing of it was applied.
         public static let migrationFailed = Code(rawValue: "migration_failed")
+        /// A message handed to an inbox is not a valid event (its id is not a UUID).
+        public static let invalidEvent = Code(rawValue: "invalid_event")
+        /// A stored row has an unexpected shape.
+        public static let corruptRow = Code(rawValue: "corrupt_row")
+        /// An event came before its aggregate's previous event took effect.
+        public static let outOfOrder = Code(rawValue: "out_of_order")
+        /// A batch handler left a message out of the ones it accepted; the broker redelivers it.
+        public static let messageNotAccepted = Code(rawValue: "message_not_accepted")
     }
 
     public var code: Code

@@ -52,7 +52,7 @@ public struct PostgresInbox: Inbox {
         keys.reserveCapacity(messages.count)
         for message in messages {
             guard let eventID = UUID(uuidString: message.eventID) else {
-                throw OutboxPostgresError(code: .invalidEvent, message: "event id is not a UUID: \(message.eventID)")
+                throw OutboxError(code: .invalidEvent, message: "event id is not a UUID: \(message.eventID)")
             }
             keys.append(Key(group: message.group, eventID: eventID))
         }

@@ -54,7 +54,7 @@ public struct PostgresMigrator: Sendable {
                 return done
             }
         } catch {
-            throw OutboxPostgresError(code: .migrationFailed, message: "schema migration failed", underlying: error)
+            throw OutboxError(code: .migrationFailed, message: "schema migration failed", underlying: error)
         }
     }
 }

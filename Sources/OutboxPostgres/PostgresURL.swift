@@ -14,17 +14,17 @@ public struct PostgresURL: Sendable {
     /// Schema every connection uses (its `search_path`), if not the default.
     public var schema: SQLIdentifier?
 
-    public init(_ url: String) throws(OutboxPostgresError) {
+    public init(_ url: String) throws(OutboxError) {
         guard let components = URLComponents(string: url),
               components.scheme == "postgres" || components.scheme == "postgresql"
         else {
-            throw OutboxPostgresError(code: .invalidURL, message: "expected postgres://user[:password]@host[:port]/database")
+            throw OutboxError(code: .invalidURL, message: "expected postgres://user[:password]@host[:port]/database")
         }
         guard let host = components.host, !host.isEmpty else {
-            throw OutboxPostgresError(code: .invalidURL, message: "database URL has no host")
+            throw OutboxError(code: .invalidURL, message: "database URL has no host")
         }
         guard let user = components.user, !user.isEmpty else {
-            throw OutboxPostgresError(code: .invalidURL, message: "database URL has no user")
+            throw OutboxError(code: .invalidURL, message: "database URL has no user")
         }
         self.host = host
         self.port = components.port ?? 5432
@@ -34,13 +34,13 @@ public struct PostgresURL: Sendable {
         self.database = path.isEmpty ? nil : path
         self.sslMode = components.queryItems?.first(where: { $0.name == "sslmode" })?.value ?? "disable"
         guard ["disable", "prefer", "require"].contains(sslMode) else {
-            throw OutboxPostgresError(code: .invalidURL, message: "sslmode must be disable, prefer or require")
+            throw OutboxError(code: .invalidURL, message: "sslmode must be disable, prefer or require")
         }
         if let schema = components.queryItems?.first(where: { $0.name == "schema" })?.value {
             do {
                 self.schema = try SQLIdentifier(schema)
             } catch {
-                throw OutboxPostgresError(code: .invalidURL, message: "schema: \(error.message)")
+                throw OutboxError(code: .invalidURL, message: "schema: \(error.message)")
             }
         }
     }

@@ -93,7 +93,7 @@ public struct RedisStreamsSubscriber: MessageSubscriber {
         let group = configuration.group, consumer = configuration.consumer, count = String(configuration.batchSize)
         do {
             try await connection.send(["XGROUP", "CREATE", topic, group, "$", "MKSTREAM"])
-        } catch RedisError.server(let message) where message.hasPrefix("BUSYGROUP") {
+        } catch let error as RedisError where error.code == .server && error.message.hasPrefix("BUSYGROUP") {
             // The group exists already: it keeps its position.
         }
         await onSubscribed()

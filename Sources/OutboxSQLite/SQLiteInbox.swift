@@ -30,14 +30,9 @@ public struct SQLiteInbox: Inbox {
     public func receive(_ message: InboxMessage, effect: (SQLiteConnection) async throws -> Void) async throws -> InboxOutcome {
         do {
             return try await record(message, effect: effect)
-        } catch let missing as PreviousEventMissing {
-            return .outOfOrder(waitingFor: missing.eventID)
+        } catch let error as OutboxError where error.code == .outOfOrder {
+            return .outOfOrder(waitingFor: message.previousEventID ?? "")
         }
-    }
-
-    /// Thrown inside the transaction to roll back the inbox row of an event that came too early.
-    private struct PreviousEventMissing: Error {
-        var eventID: String
     }
 
     private func record(_ message: InboxMessage, effect: (SQLiteConnection) async throws -> Void) async throws -> InboxOutcome {
@@ -58,7 +53,8 @@ public struct SQLiteInbox: Inbox {
                 let found = try await connection.query(
                     "SELECT 1 FROM consumer_inbox WHERE consumer_group = ? AND event_id = ?", [.text(message.group), .text(previous)]
                 )
-                if found.isEmpty { throw PreviousEventMissing(eventID: previous) }
+                // (thrown to roll back the inbox row of an event that came too early)
+                if found.isEmpty { throw OutboxError(code: .outOfOrder, message: "event \(message.eventID) came before \(previous)") }
             }
             try await effect(connection)
             return .processed

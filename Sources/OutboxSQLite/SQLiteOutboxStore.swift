@@ -179,15 +179,11 @@ public struct SQLiteOutboxStore: OutboxStore {
 
     static let columns = "seq, id, aggregate_type, aggregate_id, event_type, payload, headers, status, attempts, last_error, available_at, created_at, published_at"
 
-    struct CorruptRow: Error, CustomStringConvertible {
-        var description: String { "outbox row has an unexpected shape" }
-    }
-
     static func event(_ row: SQLiteRow) throws -> OutboxEvent {
         guard let seq = row.column("seq")?.integer, let idText = row.column("id")?.string, let id = UUID(uuidString: idText),
               let createdAt = SQLiteStorage.date(row.column("created_at")),
               let availableAt = SQLiteStorage.date(row.column("available_at"))
-        else { throw CorruptRow() }
+        else { throw OutboxError(code: .corruptRow, message: "outbox row has an unexpected shape") }
         return OutboxEvent(
             id: id, seq: Int64(seq), aggregateType: row.column("aggregate_type")?.string ?? "",
             aggregateID: row.column("aggregate_id")?.string ?? "", eventType: row.column("event_type")?.string ?? "",

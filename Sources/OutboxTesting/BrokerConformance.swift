@@ -15,157 +15,39 @@ public protocol BrokerHarness: Sendable {
     func uniqueTopic() -> String
 }
 
-/// The contract every broker keeps, switched by its declared capabilities.
-public enum BrokerConformance: String, CaseIterable, Sendable, CustomTestStringConvertible {
-    case deliversInPublishOrder
-    case everyGroupReceivesEverything
-    case oneConsumerPerMessageWithinAGroup
-    case failedHandlerIsRedelivered
-    case departedConsumersMessagesGoToAnother
-    case offlineGroupCatchesUp
-    case batchesArriveInPublishOrder
-    case batchesAcknowledgeOnlyWhatWasAccepted
-
-    public var testDescription: String { rawValue }
-
+/// One case of the broker conformance suite: its name, its area, the capabilities a broker must
+/// declare for it to apply, and the check.
+public struct BrokerConformanceCase: Sendable, CustomTestStringConvertible {
+    public let name: String
+    public let area: String
     /// What a broker must declare for this case to apply.
-    public var requires: BrokerCapabilities {
-        switch self {
-        case .deliversInPublishOrder, .everyGroupReceivesEverything, .batchesArriveInPublishOrder: []
-        case .batchesAcknowledgeOnlyWhatWasAccepted: .acknowledgements
-        case .oneConsumerPerMessageWithinAGroup: .consumerGroups
-        case .failedHandlerIsRedelivered: .acknowledgements
-        case .departedConsumersMessagesGoToAnother: [.consumerGroups, .acknowledgements]
-        case .offlineGroupCatchesUp: [.persistent, .consumerGroups]
-        }
+    public let requires: BrokerCapabilities
+    let check: @Sendable (any BrokerHarness) async throws -> Void
+
+    init(_ name: String, area: String, requires: BrokerCapabilities, check: @escaping @Sendable (any BrokerHarness) async throws -> Void) {
+        self.name = name
+        self.area = area
+        self.requires = requires
+        self.check = check
     }
+
+    public var testDescription: String { "\(area): \(name)" }
+
+    /// Runs this case against `harness`, or does nothing when the broker does not promise it.
+    public func run(_ harness: some BrokerHarness) async throws {
+        guard harness.capabilities.isSuperset(of: requires) else { return }
+        try await check(harness)
+    }
+}
+
+/// The contract every broker keeps, switched by its declared capabilities (as Watermill's
+/// `pubsub/tests` are by features), one function per case in files by area.
+public enum BrokerConformance {
+    /// Every case, area by area.
+    public static var allCases: [BrokerConformanceCase] { delivery + groups + redelivery }
 
     static func messages(_ count: Int) -> [OutgoingMessage] {
         (0..<count).map { OutgoingMessage(id: "m\($0)", key: "k\($0 % 3)", body: #"{"n":\#($0)}"#) }
-    }
-
-    /// Runs this case against `harness`, or does nothing when the broker does not promise it.
-    public func run<H: BrokerHarness>(_ harness: H) async throws {
-        guard harness.capabilities.isSuperset(of: requires) else { return }
-        let topic = harness.uniqueTopic()
-        let publisher = harness.publisher()
-        switch self {
-        case .deliversInPublishOrder:
-            let collector = MessageCollector()
-            let sent = Self.messages(200)
-            try await Self.with(harness, topic: topic, consumers: [("g", "c1", { message in collector.add(message) })]) {
-                try await publisher.publish(Array(sent[..<100]), topic: topic)
-                try await publisher.publish(Array(sent[100...]), topic: topic)
-                await collector.wait(for: sent.count)
-            }
-            #expect(collector.bodies == sent.map(\.body))
-
-        case .everyGroupReceivesEverything:
-            let first = MessageCollector(), second = MessageCollector()
-            let sent = Self.messages(50)
-            try await Self.with(harness, topic: topic, consumers: [
-                ("group-a", "c1", { first.add($0) }), ("group-b", "c1", { second.add($0) }),
-            ]) {
-                try await publisher.publish(sent, topic: topic)
-                await first.wait(for: sent.count)
-                await second.wait(for: sent.count)
-            }
-            #expect(first.bodies == sent.map(\.body))
-            #expect(second.bodies == sent.map(\.body))
-
-        case .oneConsumerPerMessageWithinAGroup:
-            let collector = MessageCollector()
-            let sent = Self.messages(100)
-            try await Self.with(harness, topic: topic, consumers: [
-                ("g", "c1", { collector.add($0, consumer: "c1") }), ("g", "c2", { collector.add($0, consumer: "c2") }),
-            ]) {
-                try await publisher.publish(sent, topic: topic)
-                await collector.wait(for: sent.count)
-            }
-            #expect(collector.messages.count == sent.count)
-            #expect(Set(collector.bodies) == Set(sent.map(\.body)))
-            #expect(collector.consumers.values.allSatisfy { $0.count == 1 })
-
-        case .failedHandlerIsRedelivered:
-            let collector = MessageCollector()
-            try await Self.with(harness, topic: topic, fastRedelivery: true, consumers: [("g", "c1", { message in
-                collector.add(message)
-                if message.deliveryCount == 1 { throw RefusedOnce() }
-            })]) {
-                try await publisher.publish(Self.messages(1), topic: topic)
-                await collector.wait(for: 2)
-            }
-            #expect(collector.messages.map(\.deliveryCount) == [1, 2])
-            #expect(Set(collector.bodies).count == 1)
-
-        case .departedConsumersMessagesGoToAnother:
-            // c1 takes the message and never finishes; when c1 goes away, c2 must get it.
-            let taken = MessageCollector(), rescued = MessageCollector()
-            let readyFirst = MessageCollector()
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                let stuck = harness.subscriber(group: "g", consumer: "c1", fastRedelivery: true) {
-                    readyFirst.add(IncomingMessage(brokerID: "", body: ""))
-                }
-                group.addTask {
-                    try await stuck.subscribe(topic: topic) { message in
-                        taken.add(message)
-                        try await Task.sleep(for: .seconds(3600))
-                    }
-                }
-                await readyFirst.wait(for: 1)
-                try await publisher.publish(Self.messages(1), topic: topic)
-                await taken.wait(for: 1)
-                group.cancelAll()
-                try? await group.waitForAll()
-            }
-            try await Self.with(harness, topic: topic, fastRedelivery: true, consumers: [("g", "c2", { rescued.add($0) })]) {
-                await rescued.wait(for: 1)
-            }
-            #expect(rescued.bodies == taken.bodies)
-            #expect((rescued.messages.first?.deliveryCount ?? 0) >= 2)
-
-        case .offlineGroupCatchesUp:
-            // The group exists, its only consumer stops, messages are published, a consumer comes back.
-            let before = MessageCollector(), after = MessageCollector()
-            let sent = Self.messages(30)
-            try await Self.with(harness, topic: topic, consumers: [("g", "c1", { before.add($0) })]) {
-                try await publisher.publish(Array(sent[..<10]), topic: topic)
-                await before.wait(for: 10)
-            }
-            try await publisher.publish(Array(sent[10...]), topic: topic)
-            try await Self.with(harness, topic: topic, consumers: [("g", "c2", { after.add($0) })]) {
-                await after.wait(for: 20)
-            }
-            #expect(before.bodies + after.bodies == sent.map(\.body))
-
-        case .batchesArriveInPublishOrder:
-            let collector = MessageCollector()
-            let sent = Self.messages(200)
-            try await Self.withBatches(harness, topic: topic, handler: { batch in
-                for message in batch { collector.add(message) }
-                return Set(batch.map(\.brokerID))
-            }) {
-                try await publisher.publish(sent, topic: topic)
-                await collector.wait(for: sent.count)
-            }
-            #expect(collector.bodies == sent.map(\.body))
-
-        case .batchesAcknowledgeOnlyWhatWasAccepted:
-            // Every third message is left out of the accepted set on its first delivery.
-            let collector = MessageCollector()
-            let sent = Self.messages(12)
-            let refused = Set(sent.enumerated().filter { $0.offset % 3 == 0 }.map(\.element.body))
-            try await Self.withBatches(harness, topic: topic, fastRedelivery: true, handler: { batch in
-                for message in batch { collector.add(message) }
-                return Set(batch.filter { $0.deliveryCount > 1 || !refused.contains($0.body) }.map(\.brokerID))
-            }) {
-                try await publisher.publish(sent, topic: topic)
-                await collector.wait(for: sent.count + refused.count)
-            }
-            let redelivered = collector.messages.filter { $0.deliveryCount > 1 }
-            #expect(Set(redelivered.map(\.body)) == refused)
-            #expect(redelivered.count == refused.count)
-        }
     }
 
     /// Runs one batch consumer (group "g") until `body` returns, starting `body` once it is ready.

@@ -47,7 +47,7 @@ import Testing
             #expect(numbers[1] == 0 && numbers[3] == 0 && numbers[4] == 0)
         }
         // Every parked event is named with its error.
-        #expect(run.output.components(separatedBy: "error: simulated").count - 1 == failed)
+        #expect(run.output.components(separatedBy: "error: processing_failed: simulated").count - 1 == failed)
         #expect(run.output.contains("result: OK"))
 
         // `pizza verify` reads the same ledger from the file afterwards.

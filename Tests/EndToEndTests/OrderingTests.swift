@@ -7,6 +7,7 @@ import Outbox
 import OutboxPostgres
 import OutboxTesting
 import PizzaShop
+import PizzaShopPostgres
 import TestSupport
 import Testing
 

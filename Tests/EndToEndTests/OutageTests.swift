@@ -4,6 +4,8 @@ import Outbox
 import OutboxPostgres
 import OutboxTesting
 import PizzaShop
+import PizzaTools
+import PizzaShopPostgres
 import TestSupport
 import Testing
 

@@ -5,6 +5,7 @@ import Outbox
 import OutboxPostgres
 import OutboxTesting
 import PizzaShop
+import PizzaShopPostgres
 import TestSupport
 import Testing
 

@@ -18,7 +18,7 @@ struct PostgresInboxHarness: InboxHarness {
 @Suite("PostgresInbox conformance", .enabled(if: TestServers.postgresEnabled), .timeLimit(.minutes(2)))
 struct PostgresInboxConformanceTests {
     @Test(arguments: InboxConformance.allCases)
-    func conformance(_ check: InboxConformance) async throws {
+    func conformance(_ check: InboxConformanceCase) async throws {
         try await check.run(PostgresInboxHarness())
     }
 }

@@ -25,7 +25,7 @@ struct PostgresStoreHarness: OutboxStoreHarness {
 @Suite("PostgresOutboxStore conformance", .enabled(if: TestServers.postgresEnabled), .timeLimit(.minutes(2)))
 struct PostgresStoreConformanceTests {
     @Test(arguments: OutboxStoreConformance.allCases)
-    func conformance(_ check: OutboxStoreConformance) async throws {
+    func conformance(_ check: OutboxStoreConformanceCase) async throws {
         try await check.run(PostgresStoreHarness())
     }
 }

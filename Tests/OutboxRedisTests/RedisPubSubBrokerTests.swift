@@ -3,6 +3,7 @@ import Outbox
 import OutboxRedis
 import OutboxTesting
 import RESP
+import TestSupport
 import Testing
 
 @Suite(.enabled(if: TestServers.redisEnabled), .timeLimit(.minutes(2)))

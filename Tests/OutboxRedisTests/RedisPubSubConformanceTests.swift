@@ -3,6 +3,7 @@ import Outbox
 import OutboxRedis
 import OutboxTesting
 import RESP
+import TestSupport
 import Testing
 
 struct RedisPubSubHarness: BrokerHarness {
@@ -25,7 +26,7 @@ struct RedisPubSubHarness: BrokerHarness {
 @Suite("Redis Pub/Sub conformance", .enabled(if: TestServers.redisEnabled), .timeLimit(.minutes(2)))
 struct RedisPubSubConformanceTests {
     @Test(arguments: BrokerConformance.allCases)
-    func conformance(_ check: BrokerConformance) async throws {
+    func conformance(_ check: BrokerConformanceCase) async throws {
         try await check.run(try RedisPubSubHarness())
     }
 }

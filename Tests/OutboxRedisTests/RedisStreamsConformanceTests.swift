@@ -4,6 +4,7 @@ import Outbox
 import OutboxRedis
 import OutboxTesting
 import RESP
+import TestSupport
 import Testing
 
 struct RedisStreamsHarness: BrokerHarness {
@@ -31,7 +32,7 @@ struct RedisStreamsHarness: BrokerHarness {
 @Suite("Redis Streams conformance", .enabled(if: TestServers.redisEnabled), .timeLimit(.minutes(2)))
 struct RedisStreamsConformanceTests {
     @Test(arguments: BrokerConformance.allCases)
-    func conformance(_ check: BrokerConformance) async throws {
+    func conformance(_ check: BrokerConformanceCase) async throws {
         try await check.run(try RedisStreamsHarness())
     }
 

@@ -49,12 +49,12 @@ struct SQLiteStoreHarness: OutboxStoreHarness {
 @Suite("SQLiteOutboxStore conformance", .timeLimit(.minutes(2)))
 struct SQLiteStoreConformanceTests {
     @Test(arguments: OutboxStoreConformance.allCases)
-    func file(_ check: OutboxStoreConformance) async throws {
+    func file(_ check: OutboxStoreConformanceCase) async throws {
         try await check.run(SQLiteStoreHarness())
     }
 
     @Test(arguments: OutboxStoreConformance.allCases)
-    func inMemory(_ check: OutboxStoreConformance) async throws {
+    func inMemory(_ check: OutboxStoreConformanceCase) async throws {
         try await check.run(SQLiteStoreHarness(inMemory: true))
     }
 }
@@ -151,7 +151,7 @@ struct SQLiteInboxHarness: InboxHarness {
 @Suite("SQLiteInbox conformance")
 struct SQLiteInboxConformanceTests {
     @Test(arguments: InboxConformance.allCases)
-    func conformance(_ check: InboxConformance) async throws {
+    func conformance(_ check: InboxConformanceCase) async throws {
         try await check.run(SQLiteInboxHarness())
     }
 }

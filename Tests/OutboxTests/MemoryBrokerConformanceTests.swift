@@ -17,7 +17,7 @@ struct MemoryBrokerHarness: BrokerHarness {
 @Suite("MemoryBroker conformance", .timeLimit(.minutes(2)))
 struct MemoryBrokerConformanceTests {
     @Test(arguments: BrokerConformance.allCases)
-    func conformance(_ check: BrokerConformance) async throws {
+    func conformance(_ check: BrokerConformanceCase) async throws {
         try await check.run(MemoryBrokerHarness())
     }
 

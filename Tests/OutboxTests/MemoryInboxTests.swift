@@ -11,7 +11,7 @@ struct MemoryInboxHarness: InboxHarness {
 @Suite("MemoryInbox conformance", .timeLimit(.minutes(1)))
 struct MemoryInboxTests {
     @Test(arguments: InboxConformance.allCases)
-    func conformance(_ check: InboxConformance) async throws {
+    func conformance(_ check: InboxConformanceCase) async throws {
         try await check.run(MemoryInboxHarness())
     }
 }

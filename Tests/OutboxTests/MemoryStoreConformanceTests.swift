@@ -15,7 +15,7 @@ struct MemoryStoreHarness: OutboxStoreHarness {
 @Suite("MemoryOutboxStore conformance", .timeLimit(.minutes(2)))
 struct MemoryStoreConformanceTests {
     @Test(arguments: OutboxStoreConformance.allCases)
-    func conformance(_ check: OutboxStoreConformance) async throws {
+    func conformance(_ check: OutboxStoreConformanceCase) async throws {
         try await check.run(MemoryStoreHarness())
     }
 }

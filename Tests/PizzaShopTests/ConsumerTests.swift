@@ -4,6 +4,7 @@ import HummingbirdTesting
 import Logging
 import Outbox
 import PizzaShop
+import PizzaTools
 import Testing
 
 @Suite(.timeLimit(.minutes(2))) struct ConsumerTests {

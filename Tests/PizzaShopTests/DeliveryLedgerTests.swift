@@ -1,6 +1,7 @@
 import Foundation
 import Outbox
 import PizzaShop
+import PizzaTools
 import Testing
 
 @Suite struct DeliveryLedgerTests {

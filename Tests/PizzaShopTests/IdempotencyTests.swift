@@ -27,7 +27,7 @@ struct IdempotencyTests {
             await #expect {
                 _ = try await repository.create(other, headers: [:], idempotency: try Self.key("k-1", other))
             } throws: { error in
-                (error as? PizzaShopError)?.code == .idempotencyKeyReused && (error as? PizzaShopError)?.status == .unprocessableContent
+                (error as? PizzaShopError)?.code == .idempotencyKeyReused && (error as? PizzaShopError).map { HTTPResponse.Status($0.code) } == .unprocessableContent
             }
             #expect(try await repository.create(order, headers: [:], idempotency: try Self.key("k-2", order)).replayed == false)
             #expect(try await outbox.stats().pending == 2)

@@ -8,6 +8,8 @@ import OutboxPostgres
 import OutboxSQLite
 import OutboxTesting
 import PizzaShop
+import PizzaShopSQLite
+import PizzaShopPostgres
 import TestSupport
 import Testing
 
@@ -99,7 +101,7 @@ struct OrderStatusTests {
             await #expect {
                 _ = try await repository.changeStatus(id: order.id, to: .delivered, headers: [:])
             } throws: { error in
-                (error as? PizzaShopError)?.code == .conflict && (error as? PizzaShopError)?.status == .conflict
+                (error as? PizzaShopError)?.code == .conflict && (error as? PizzaShopError).map { HTTPResponse.Status($0.code) } == .conflict
             }
             await #expect {
                 _ = try await repository.changeStatus(id: UUID(), to: .baking, headers: [:])

@@ -4,6 +4,7 @@ import Outbox
 import OutboxPostgres
 import OutboxTesting
 import PizzaShop
+import PizzaShopPostgres
 import PostgresNIO
 import TestSupport
 import Testing

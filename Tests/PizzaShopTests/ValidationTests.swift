@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import PizzaShop
 import Testing
 
@@ -36,7 +37,7 @@ import Testing
         } catch {
             #expect(error.field == field)
             #expect(error.code.rawValue == code)
-            #expect(error.status.code == 422)
+            #expect(HTTPResponse.Status(error.code).code == 422)
         }
     }
 
@@ -57,7 +58,7 @@ import Testing
             _ = try Self.parse(text)
             Issue.record("accepted \(text)")
         } catch {
-            #expect(error.code == .malformedJSON && error.status.code == 400)
+            #expect(error.code == .malformedJSON && HTTPResponse.Status(error.code).code == 400)
         }
     }
 

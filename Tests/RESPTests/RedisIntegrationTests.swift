@@ -1,7 +1,7 @@
 import Logging
-import OutboxTesting
 import RESP
 import Synchronization
+import TestSupport
 import Testing
 
 @Suite(.enabled(if: TestServers.redisEnabled), .serialized, .timeLimit(.minutes(2)))
@@ -84,8 +84,8 @@ struct RedisIntegrationTests {
         await #expect {
             try await RedisConnection.connect(configuration: withPassword, logger: logger)
         } throws: { error in
-            guard case RedisError.server(let message) = error else { return false }
-            return message.contains("AUTH") || message.contains("WRONGPASS")
+            guard let error = error as? RedisError, error.code == .server else { return false }
+            return error.message.contains("AUTH") || error.message.contains("WRONGPASS")
         }
     }
 

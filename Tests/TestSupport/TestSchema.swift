@@ -1,7 +1,6 @@
 import Logging
 import Outbox
 import OutboxPostgres
-import OutboxTesting
 import PostgresNIO
 
 /// A schema of its own for one test on the script's PostgreSQL, dropped afterwards.

@@ -1,0 +1,208 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import Outbox
+import Tracing
+
+/// The producer API: `POST /pizza`, `GET|PATCH /pizza/{id}`, `/healthz`, `/readyz`, and `/admin/outbox…`
+/// when an admin token is configured.
+public struct ProducerAPI: Sendable {
+    /// Largest accepted request body.
+    public static let maxBodySize = 64 * 1024
+
+    let repository: any PizzaOrderRepository
+    let admin: AdminAPI?
+    /// Longest a request waits for the database before it answers 503.
+    let databaseTimeout: Duration
+    /// How long an `Idempotency-Key` is remembered.
+    let idempotencyTTL: Duration
+    let metrics: ShopMetrics
+    let metricsEndpoint: MetricsEndpoint?
+
+    /// `admin` adds the `/admin/outbox` routes; without it they answer 404.
+    public init(
+        repository: any PizzaOrderRepository, admin: AdminAPI? = nil, databaseTimeout: Duration = .seconds(10),
+        idempotencyTTL: Duration = .seconds(24 * 3600), metrics: ShopMetrics = .disabled, metricsEndpoint: MetricsEndpoint? = nil
+    ) {
+        self.metrics = metrics
+        self.metricsEndpoint = metricsEndpoint
+        self.repository = repository
+        self.admin = admin
+        self.databaseTimeout = databaseTimeout
+        self.idempotencyTTL = idempotencyTTL
+    }
+
+    /// The routes, with JSON errors for everything including unknown paths.
+    public func router() -> Router<BasicRequestContext> {
+        let router = Router()
+        // A server span per request, continuing an incoming traceparent or starting a trace.
+        router.add(middleware: TracingMiddleware())
+        router.add(middleware: JSONErrorMiddleware())
+        router.post("pizza") { request, context in
+            do {
+                return try await create(request, context: context)
+            } catch let error as PizzaShopError where HTTPResponse.Status(error.code).code < 500 {
+                metrics.orderRejected(reason: error.code.rawValue)
+                throw error
+            }
+        }
+        router.get("pizza/{id}") { _, context in try await find(context: context) }
+        router.patch("pizza/{id}") { request, context in try await changeStatus(request, context: context) }
+        router.get("healthz") { _, _ in try jsonResponse(["status": "ok"]) }
+        admin?.register(on: router)
+        metricsEndpoint?.register(on: router)
+        router.get("openapi.json") { _, _ in openAPIResponse(ProducerOpenAPI.document) }
+        router.get("readyz") { _, context in
+            do {
+                try await withDeadline(databaseTimeout) { [repository] in try await repository.checkReady() }
+                return try jsonResponse(["status": "ready"])
+            } catch {
+                context.logger.info("not ready", metadata: ["error": "\(String(reflecting: error))"])
+                throw PizzaShopError(.unavailable, "the database does not answer", underlying: error)
+            }
+        }
+        return router
+    }
+
+    func create(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let body = try await Self.jsonBody(request)
+        let new = try NewPizzaOrder.parse(json: body.readableBytesView)
+        let idempotency = try request.headers[.idempotencyKey].map { header throws(PizzaShopError) in
+            try IdempotencyKey.parse(header: header, order: new, ttl: idempotencyTTL)
+        }
+        // The transaction's span is the one the event records: the job and consumers continue it.
+        let created = try await withSpan("pizza.order.transaction") { [repository, databaseTimeout] _ in
+            let headers = Self.eventHeaders(request)
+            return try await withDeadline(databaseTimeout) {
+                if let idempotency {
+                    return try await repository.create(new, headers: headers, idempotency: idempotency)
+                }
+                let (order, eventID) = try await repository.create(new, headers: headers)
+                return CreatedOrder(order: order, eventID: eventID, replayed: false)
+            }
+        }
+        context.logger.info(created.replayed ? "order replayed for its idempotency key" : "order accepted", metadata: [
+            "order.id": "\(created.order.id.uuidString.lowercased())",
+            "outbox.event.id": "\(created.eventID.uuidString.lowercased())",
+        ])
+        if created.replayed { metrics.orderReplayed() } else { metrics.orderAccepted() }
+        // A replay answers 200 with the original order: nothing new was created.
+        return try jsonResponse(OrderResponse(order: created.order, eventID: created.eventID), status: created.replayed ? .ok : .created)
+    }
+
+    func find(context: BasicRequestContext) async throws -> Response {
+        let id = try Self.orderID(context)
+        guard let view = try await withDeadline(databaseTimeout, { [repository] in try await repository.find(id: id) }) else {
+            throw PizzaOrder.notFound(id)
+        }
+        return try jsonResponse(OrderResponse(view: view))
+    }
+
+    func changeStatus(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let id = try Self.orderID(context)
+        let body = try await Self.jsonBody(request)
+        let status = try OrderStatus.parsePatch(json: body.readableBytesView)
+        let (order, eventID) = try await withSpan("pizza.order.transaction") { [repository, databaseTimeout] _ in
+            let headers = Self.eventHeaders(request)
+            return try await withDeadline(databaseTimeout) {
+                try await repository.changeStatus(id: id, to: status, headers: headers)
+            }
+        }
+        metrics.statusChanged(to: status)
+        context.logger.info("order status changed", metadata: [
+            "order.id": "\(id.uuidString.lowercased())",
+            "order.status": "\(status.rawValue)",
+            "outbox.event.id": "\(eventID.uuidString.lowercased())",
+        ])
+        return try jsonResponse(OrderResponse(order: order, eventID: eventID))
+    }
+
+    static func orderID(_ context: BasicRequestContext) throws(PizzaShopError) -> UUID {
+        guard let id = UUID(uuidString: context.parameters.get("id") ?? "") else {
+            throw PizzaShopError.invalidParameter("id", "id must be a UUID")
+        }
+        return id
+    }
+
+    /// The request body, which must be JSON and at most `maxBodySize` bytes.
+    static func jsonBody(_ request: Request) async throws -> ByteBuffer {
+        guard let contentType = request.headers[.contentType],
+              let mediaType = MediaType(from: contentType), mediaType.isType(.applicationJson)
+        else {
+            throw PizzaShopError(.unsupportedMediaType, "Content-Type must be application/json")
+        }
+        do {
+            return try await request.body.collect(upTo: Self.maxBodySize)
+        } catch {
+            throw PizzaShopError(.bodyTooLarge, "the body is larger than \(Self.maxBodySize) bytes", underlying: error)
+        }
+    }
+
+    /// Transport headers the event keeps: the trace context of the request's span (which continues
+    /// the client's `traceparent`, or started a trace), else the client's header as it came.
+    static func eventHeaders(_ request: Request) -> [String: String] {
+        var headers: [String: String] = [:]
+        if let current = InstrumentationContext.current?.traceParent {
+            headers["traceparent"] = current.header
+        } else if let traceparent = request.headers[.traceparent].flatMap(TraceParent.init) {
+            // Only a valid header is kept: anything else is noise a client sent.
+            headers["traceparent"] = traceparent.header
+        }
+        return headers
+    }
+}
+
+extension HTTPField.Name {
+    static let traceparent = HTTPField.Name("traceparent")!
+    static let idempotencyKey = HTTPField.Name("Idempotency-Key")!
+}
+
+/// The order as the API returns it: its fields, `event_id` (the event the request wrote, or on
+/// reads the latest), and on reads the delivery state of each of its events.
+struct OrderResponse: Encodable {
+    var order: PizzaOrder
+    var eventID: UUID
+    var events: [EventState]?
+
+    struct EventState: Encodable {
+        var event: OutboxEvent
+
+        enum CodingKeys: String, CodingKey {
+            case id, type, status, attempts, lastError = "last_error", publishedAt = "published_at"
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(event.id.uuidString.lowercased(), forKey: .id)
+            try container.encode(event.eventType, forKey: .type)
+            try container.encode(event.status.rawValue, forKey: .status)
+            try container.encode(event.attempts, forKey: .attempts)
+            // Explicit nulls: the fields exist on every read.
+            try container.encode(event.lastError, forKey: .lastError)
+            try container.encode(event.publishedAt, forKey: .publishedAt)
+        }
+    }
+
+    init(order: PizzaOrder, eventID: UUID) {
+        self.order = order
+        self.eventID = eventID
+    }
+
+    init(view: PizzaOrderView) {
+        self.order = view.order
+        self.eventID = view.events.last?.id ?? UUID()
+        self.events = view.events.map(EventState.init(event:))
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case eventID = "event_id", events
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        try order.encode(to: encoder)
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(eventID.uuidString.lowercased(), forKey: .eventID)
+        if let events { try container.encode(events, forKey: .events) }
+    }
+}

@@ -1,0 +1,124 @@
+import ArgumentParser
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#endif
+import Foundation
+import Logging
+import Outbox
+import PizzaShop
+import RESP
+import Tracing
+
+/// Reads a flag, falling back to an environment variable (12-factor style).
+func flagOrEnvironment(_ value: String?, _ variable: String) -> String? {
+    if let value, !value.isEmpty { return value }
+    if let value = ProcessInfo.processInfo.environment[variable], !value.isEmpty { return value }
+    return nil
+}
+
+struct DatabaseOptions: ParsableArguments {
+    @Option(name: .customLong("database-url"), help: "postgres://user:password@host:port/db or sqlite:PATH (env DATABASE_URL).")
+    var databaseURL: String?
+
+    @Option(help: "Largest number of pooled database connections.")
+    var databaseConnections: Int = 20
+
+    /// The URL from the flag or `DATABASE_URL`, or `fallback`; the error names the flag.
+    func url(default fallback: String? = nil) throws -> String {
+        guard let text = flagOrEnvironment(databaseURL, "DATABASE_URL") ?? fallback else {
+            throw ValidationError("--database-url (or DATABASE_URL) is required")
+        }
+        return text
+    }
+
+    /// Opens the database the URL names.
+    func open(logger: Logger, default fallback: String? = nil) async throws -> Database {
+        try await Database.open(url: try url(default: fallback), connections: databaseConnections, logger: logger)
+    }
+
+    func validate() throws {
+        guard databaseConnections >= 1 else { throw ValidationError("--database-connections must be at least 1") }
+    }
+}
+
+struct RedisOptions: ParsableArguments {
+    @Option(name: .customLong("redis-url"), help: "redis://[:password@]host[:port][/db] (env REDIS_URL, default redis://localhost:6379).")
+    var redisURL: String?
+
+    func configuration() throws -> RedisConfiguration {
+        let text = flagOrEnvironment(redisURL, "REDIS_URL") ?? "redis://localhost:6379"
+        do {
+            return try RedisConfiguration(url: text)
+        } catch {
+            throw ValidationError("--redis-url: \(error)")
+        }
+    }
+}
+
+extension BrokerKind: ExpressibleByArgument {}
+
+/// How log lines look: `text` for people, `json` (one object per line) for log shippers.
+enum LogFormat: String, ExpressibleByArgument, CaseIterable {
+    case text, json
+}
+
+struct LoggingOptions: ParsableArguments {
+    @Option(help: "trace, debug, info, notice, warning, error or critical (env LOG_LEVEL).")
+    var logLevel: String?
+
+    @Option(help: "text or json: one JSON object per line with timestamp, level, message and metadata (env LOG_FORMAT).")
+    var logFormat: String?
+
+    func validate() throws {
+        if let logLevel, Logger.Level(rawValue: logLevel) == nil {
+            throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
+        }
+        if let format = flagOrEnvironment(logFormat, "LOG_FORMAT"), LogFormat(rawValue: format) == nil {
+            throw ValidationError("--log-format (or LOG_FORMAT) must be text or json")
+        }
+    }
+
+    /// Bootstraps swift-log once and returns the process's root logger. Also makes stdout
+    /// line-buffered, so progress shows up at once when piped to a file or `tee`.
+    func bootstrap(label: String, defaultLevel: Logger.Level = .info) -> Logger {
+        setvbuf(stdout, nil, _IOLBF, 0)
+        let level = flagOrEnvironment(logLevel, "LOG_LEVEL").flatMap(Logger.Level.init(rawValue:)) ?? defaultLevel
+        let format = flagOrEnvironment(logFormat, "LOG_FORMAT").flatMap(LogFormat.init(rawValue:)) ?? .text
+        LoggingSystem.bootstrap { label in
+            // Lines written inside a span carry its trace.id and span.id.
+            switch format {
+            case .text:
+                var handler = StreamLogHandler.standardError(label: label, metadataProvider: W3CTracer.metadataProvider)
+                handler.logLevel = level
+                return handler
+            case .json:
+                var handler = JSONLogHandler.standardError(label: label, metadataProvider: W3CTracer.metadataProvider)
+                handler.logLevel = level
+                return handler
+            }
+        }
+        InstrumentationSystem.bootstrap(W3CTracer())
+        return Logger(label: label)
+    }
+}
+
+/// Parses seconds given as a decimal number into a Duration.
+func seconds(_ value: Double) -> Duration {
+    .milliseconds(Int64((value * 1000).rounded()))
+}
+
+/// A span of time on the command line: `500ms`, `90s`, `30m`, `24h`, `7d`, or plain seconds.
+struct TimeSpan: ExpressibleByArgument, CustomStringConvertible {
+    var duration: Duration
+    var description: String
+
+    init?(argument: String) {
+        let units: [(suffix: String, seconds: Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86400)]
+        let text = argument.trimmingCharacters(in: .whitespaces).lowercased()
+        let unit = units.first { text.hasSuffix($0.suffix) && Double(text.dropLast($0.suffix.count)) != nil }
+        let number = Double(unit.map { String(text.dropLast($0.suffix.count)) } ?? text)
+        guard let number, number.isFinite, number >= 0 else { return nil }
+        duration = seconds(number * (unit?.seconds ?? 1))
+        description = argument
+    }
+}
