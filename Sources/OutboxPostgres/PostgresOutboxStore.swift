@@ -88,111 +88,87 @@ public struct PostgresOutboxStore: OutboxStore {
     }
 
     public func claim(limit: Int, owner: String, leaseDuration: Duration) async throws -> ClaimedBatch {
-        let leaseMilliseconds = leaseDuration.wholeMilliseconds
-        let rows = try await client.query("""
-            WITH due AS (
-                -- 1. due, unleased events, oldest first, each with its aggregate's previous event (one
-                -- index lookup); rows another relay is claiming right now are skipped
-                SELECT o.id, previous.id AS previous_id FROM \(unescaped: table.name) o
-                LEFT JOIN LATERAL (
-                    SELECT p.id, p.status FROM \(unescaped: table.name) p
-                    WHERE p.aggregate_id = o.aggregate_id AND p.seq < o.seq ORDER BY p.seq DESC LIMIT 1
-                ) previous ON true
-                WHERE o.status = 'pending'
-                  AND o.available_at <= now()
-                  AND (o.locked_until IS NULL OR o.locked_until < now())
-                  -- 2. never overtake an unfinished earlier event of the same aggregate: events complete
-                  -- in order (a claim waits for its previous event, a retry revives only failed ones),
-                  -- so a completed previous event means every earlier one is completed
-                  AND (previous.id IS NULL OR previous.status = 'completed')
-                ORDER BY o.seq
-                LIMIT \(limit)
-                FOR UPDATE OF o SKIP LOCKED
-            )
-            -- 3. lease them to this relay (the lease expires if it crashes), returning each with the id
-            -- of its aggregate's previous event, for the consumer's order check
-            UPDATE \(unescaped: table.name) t
-            SET locked_by = \(owner), locked_until = now() + \(leaseMilliseconds) * interval '1 millisecond'
-            FROM due WHERE t.id = due.id
-            RETURNING \(unescaped: Self.columns("t")), due.previous_id
-            """, logger: logger)
+        let rows = try await client.query(Self.claimStatement(table: table, limit: limit, owner: owner, leaseDuration: leaseDuration), logger: logger)
         var events = try await Self.decodeEvents(rows, withPrevious: true)
         events.sort { $0.seq < $1.seq }
         return ClaimedBatch(owner: owner, events: events)
     }
 
+    /// The claim, as the relay runs it (and `pizza outbox sql` prints it for scripts/bench, which
+    /// reads the claimed rows through another `projection`). Binds, in order: the limit, the owner,
+    /// the lease in milliseconds.
+    package static func claimStatement(
+        table: SQLIdentifier, limit: Int, owner: String, leaseDuration: Duration, projection: String = "*"
+    ) -> PostgresQuery {
+        """
+        WITH due AS (
+            -- 1. due, unleased events, oldest first, each with its aggregate's previous event (one
+            -- index lookup); rows another relay is claiming right now are skipped
+            SELECT o.id, previous.id AS previous_id FROM \(unescaped: table.name) o
+            LEFT JOIN LATERAL (
+                SELECT p.id, p.status FROM \(unescaped: table.name) p
+                WHERE p.aggregate_id = o.aggregate_id AND p.seq < o.seq ORDER BY p.seq DESC LIMIT 1
+            ) previous ON true
+            WHERE o.status = 'pending'
+              AND o.available_at <= now()
+              AND (o.locked_until IS NULL OR o.locked_until < now())
+              -- 2. never overtake an unfinished earlier event of the same aggregate: events complete
+              -- in order (a claim waits for its previous event, a retry revives only failed ones),
+              -- so a completed previous event means every earlier one is completed
+              AND (previous.id IS NULL OR previous.status = 'completed')
+            ORDER BY o.seq
+            LIMIT \(limit)
+            FOR UPDATE OF o SKIP LOCKED
+        )
+        , claimed AS (
+            -- 3. lease them to this relay (the lease expires if it crashes), returning each with the id
+            -- of its aggregate's previous event, for the consumer's order check
+            UPDATE \(unescaped: table.name) t
+            SET locked_by = \(owner), locked_until = now() + \(leaseDuration.wholeMilliseconds) * interval '1 millisecond'
+            FROM due WHERE t.id = due.id
+            RETURNING \(unescaped: Self.columns("t")), due.previous_id
+        )
+        SELECT \(unescaped: projection) FROM claimed
+        """
+    }
+
     public func complete(_ outcomes: [DeliveryOutcome], owner: String) async throws {
         guard !outcomes.isEmpty else { return }
-        var published: [UUID] = []
-        var retryIDs: [UUID] = [], retryErrors: [String] = [], retryAt: [Date] = []
-        var parkedIDs: [UUID] = [], parkedErrors: [String] = []
-        var releasedIDs: [UUID] = [], releasedErrors: [String] = []
+        try await client.query(Self.completeStatement(table: table, outcomes: outcomes, owner: owner), logger: logger)
+    }
+
+    /// Every outcome of a batch in one statement (one round trip, atomic on its own), as River's
+    /// `JobSetStateIfRunningMany` does: one row per event with what happened to it. Binds, in order:
+    /// ids, outcomes (`published`, `retry`, `released`, `parked`), errors, retry times, the owner.
+    package static func completeStatement(table: SQLIdentifier, outcomes: [DeliveryOutcome], owner: String) -> PostgresQuery {
+        var ids: [UUID] = [], kinds: [String] = [], errors: [String] = [], retryAt: [Date] = []
+        ids.reserveCapacity(outcomes.count)
         for outcome in outcomes {
             switch outcome {
             case .published(let id):
-                published.append(id)
+                ids.append(id); kinds.append("published"); errors.append(""); retryAt.append(.distantPast)
             case .failed(let id, let error, let at?):
-                retryIDs.append(id); retryErrors.append(error); retryAt.append(at)
+                ids.append(id); kinds.append("retry"); errors.append(error); retryAt.append(at)
             case .failed(let id, let error, nil):
-                parkedIDs.append(id); parkedErrors.append(error)
+                ids.append(id); kinds.append("parked"); errors.append(error); retryAt.append(.distantPast)
             case .released(let id, let error):
-                releasedIDs.append(id); releasedErrors.append(error)
+                ids.append(id); kinds.append("released"); errors.append(error); retryAt.append(.distantPast)
             }
         }
-        var steps: [@Sendable (PostgresConnection) async throws -> Void] = []
-        if !published.isEmpty {
-            steps.append { [table, logger, published] connection in
-                // -- published: completed, where this relay still holds the lease
-                try await connection.query("""
-                    UPDATE \(unescaped: table.name)
-                    SET status = 'completed', published_at = now(), locked_by = NULL, locked_until = NULL
-                    WHERE id = ANY(\(published)) AND locked_by = \(owner) AND status = 'pending'
-                    """, logger: logger)
-            }
-        }
-        if !retryIDs.isEmpty {
-            steps.append { [table, logger, retryIDs, retryErrors, retryAt] connection in
-                // -- failed with attempts left: count it, keep the error, back off
-                try await connection.query("""
-                    UPDATE \(unescaped: table.name) t
-                    SET attempts = t.attempts + 1, last_error = f.error, available_at = f.retry_at,
-                        locked_by = NULL, locked_until = NULL
-                    FROM unnest(\(retryIDs)::uuid[], \(retryErrors)::text[], \(retryAt)::timestamptz[]) AS f(id, error, retry_at)
-                    WHERE t.id = f.id AND t.locked_by = \(owner) AND t.status = 'pending'
-                    """, logger: logger)
-            }
-        }
-        if !releasedIDs.isEmpty {
-            steps.append { [table, logger, releasedIDs, releasedErrors] connection in
-                // -- not attempted (broker unreachable): free for the next claim, no attempt counted
-                try await connection.query("""
-                    UPDATE \(unescaped: table.name) t
-                    SET last_error = f.error, locked_by = NULL, locked_until = NULL
-                    FROM unnest(\(releasedIDs)::uuid[], \(releasedErrors)::text[]) AS f(id, error)
-                    WHERE t.id = f.id AND t.locked_by = \(owner) AND t.status = 'pending'
-                    """, logger: logger)
-            }
-        }
-        if !parkedIDs.isEmpty {
-            steps.append { [table, logger, parkedIDs, parkedErrors] connection in
-                // -- out of attempts: park as failed with its error
-                try await connection.query("""
-                    UPDATE \(unescaped: table.name) t
-                    SET attempts = t.attempts + 1, last_error = f.error, status = 'failed',
-                        locked_by = NULL, locked_until = NULL
-                    FROM unnest(\(parkedIDs)::uuid[], \(parkedErrors)::text[]) AS f(id, error)
-                    WHERE t.id = f.id AND t.locked_by = \(owner) AND t.status = 'pending'
-                    """, logger: logger)
-            }
-        }
-        if steps.count == 1 {
-            // One statement is atomic on its own: no BEGIN/COMMIT round trips (the usual all-published batch).
-            try await client.withConnection { connection in try await steps[0](connection) }
-        } else {
-            try await client.withTransaction(logger: logger) { connection in
-                for step in steps { try await step(connection) }
-            }
-        }
+        return """
+            -- published: completed; retry: attempt counted, error kept, backed off; released (broker
+            -- unreachable): freed, no attempt counted; parked: out of attempts, failed with its error.
+            -- Only where this relay still holds the lease: a relay whose lease expired changes nothing.
+            UPDATE \(unescaped: table.name) t
+            SET status = CASE f.kind WHEN 'published' THEN 'completed' WHEN 'parked' THEN 'failed' ELSE 'pending' END,
+                attempts = t.attempts + CASE WHEN f.kind IN ('retry', 'parked') THEN 1 ELSE 0 END,
+                last_error = CASE WHEN f.kind = 'published' THEN t.last_error ELSE f.error END,
+                available_at = CASE WHEN f.kind = 'retry' THEN f.retry_at ELSE t.available_at END,
+                published_at = CASE WHEN f.kind = 'published' THEN now() ELSE t.published_at END,
+                locked_by = NULL, locked_until = NULL
+            FROM unnest(\(ids)::uuid[], \(kinds)::text[], \(errors)::text[], \(retryAt)::timestamptz[]) AS f(id, kind, error, retry_at)
+            WHERE t.id = f.id AND t.locked_by = \(owner) AND t.status = 'pending'
+            """
     }
 
     public func events(aggregateID: String) async throws -> [OutboxEvent] {

@@ -9,7 +9,7 @@ struct OutboxCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "outbox",
         abstract: "Inspect the outbox and requeue failed events.",
-        subcommands: [List.self, Retry.self, RetryFailed.self, Stats.self]
+        subcommands: [List.self, Retry.self, RetryFailed.self, Stats.self, OutboxSQLCommand.self]
     )
 
     struct List: AsyncParsableCommand {
