@@ -4,8 +4,11 @@
 public struct OutboxError: Error, Sendable, CustomStringConvertible {
     /// A stable, machine-readable code; extensible like postgres-nio's `PSQLError.Code`.
     public struct Code: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+        /// The code as text, stable across versions.
         public let rawValue: String
+        /// A code from its text.
         public init(rawValue: String) { self.rawValue = rawValue }
+        /// The code as text.
         public var description: String { rawValue }
 
         /// A table or schema name is not a plain SQL identifier.
@@ -24,16 +27,21 @@ public struct OutboxError: Error, Sendable, CustomStringConvertible {
         public static let messageNotAccepted = Code(rawValue: "message_not_accepted")
     }
 
+    /// What went wrong, for callers to switch on.
     public var code: Code
+    /// A sentence safe to show, without secrets.
     public var message: String
+    /// The error that caused this one, for logs only.
     public var underlying: (any Error)?
 
+    /// An error with its code, a safe message and, optionally, its cause.
     public init(code: Code, message: String, underlying: (any Error)? = nil) {
         self.code = code
         self.message = message
         self.underlying = underlying
     }
 
+    /// The message and code, with the cause when there is one (for logs).
     public var description: String {
         if let underlying { return "\(message) (\(code.rawValue)): \(String(reflecting: underlying))" }
         return "\(message) (\(code.rawValue))"

@@ -6,14 +6,17 @@ import PostgresNIO
 /// The consumer inbox on PostgreSQL: `consumer_inbox` keyed by (group, event id), written in the
 /// same transaction as the consumer's effect.
 public struct PostgresInbox: Inbox {
+    /// The pool whose transactions record deliveries and run effects.
     public let client: PostgresClient
     let logger: Logger
 
+    /// An inbox on `client`'s database (apply `migrations` first).
     public init(client: PostgresClient, logger: Logger) {
         self.client = client
         self.logger = logger
     }
 
+    /// The inbox table `consumer_inbox` (component `inbox`).
     public static let migrations = [
         SchemaMigration(component: "inbox", version: 1, name: "create_consumer_inbox", statements: [
             """

@@ -8,8 +8,10 @@ public struct PostgresMigrator: Sendable {
     /// Name of the advisory lock that serialises migrators of one schema (schemas migrate independently).
     static let lockName = "pizza-outbox-migrations"
 
+    /// The migrations it applies, in order.
     public let migrations: [SchemaMigration]
 
+    /// A migrator for `migrations` (the store's, the inbox's and the application's together).
     public init(_ migrations: [SchemaMigration]) {
         self.migrations = migrations
     }

@@ -3,6 +3,7 @@ import Outbox
 import PostgresNIO
 
 extension PostgresOutboxStore {
+    /// A page of events in sequence order, optionally of one status (an index scan either way).
     public func list(status: OutboxStatus?, limit: Int, afterSeq: Int64?) async throws -> [OutboxEvent] {
         // -- one page of events, optionally of one status, in commit order
         let rows = try await client.query("""
@@ -14,6 +15,7 @@ extension PostgresOutboxStore {
         return try await Self.decodeEvents(rows)
     }
 
+    /// Requeues one failed event: pending, due now, attempts reset.
     public func retry(id: UUID) async throws -> RetryResult {
         try await client.withTransaction(logger: logger) { connection in
             // -- requeue the event if it is failed: due now, attempts start again, the last error stays
@@ -39,6 +41,7 @@ extension PostgresOutboxStore {
         }
     }
 
+    /// Requeues up to `limit` failed events, oldest first.
     public func retryFailed(limit: Int) async throws -> Int {
         try await client.withTransaction(logger: logger) { connection in
             // -- requeue the oldest failed events
@@ -56,6 +59,7 @@ extension PostgresOutboxStore {
         }
     }
 
+    /// Deletes up to `limit` events completed before `cutoff` in one transaction.
     public func purgeCompleted(publishedBefore cutoff: Date, limit: Int) async throws -> Int? {
         let lockKey = "outbox-retention:\(table.name)"
         return try await client.withTransaction(logger: logger) { connection -> Int? in

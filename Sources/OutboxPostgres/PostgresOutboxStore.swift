@@ -6,6 +6,7 @@ import PostgresNIO
 /// The outbox on PostgreSQL. Applications write events with `enqueue(_:on:)` inside their own
 /// transaction; relays claim them with `FOR UPDATE SKIP LOCKED` and a lease.
 public struct PostgresOutboxStore: OutboxStore {
+    /// The pool the store runs on; run it (it is a `Service`) before using the store.
     public let client: PostgresClient
     /// The outbox table (default `pizza_order_outbox`).
     public let table: SQLIdentifier
@@ -26,6 +27,7 @@ public struct PostgresOutboxStore: OutboxStore {
     /// compiling took 115 ms of a claim that runs in 4.
     public static let relaySettings: [(String, String)] = [("enable_bitmapscan", "off"), ("enable_seqscan", "off"), ("jit", "off")]
 
+    /// A store on `table` (a plain identifier; the schema comes from the connection's `search_path`).
     public init(client: PostgresClient, table: String = "pizza_order_outbox", logger: Logger) throws(OutboxError) {
         self.client = client
         self.table = try SQLIdentifier(table)
@@ -87,6 +89,7 @@ public struct PostgresOutboxStore: OutboxStore {
         try await enqueue([event], along: statement, on: connection, logger: logger)
     }
 
+    /// Leases up to `limit` due events with `FOR UPDATE SKIP LOCKED`, in order per aggregate, in one statement.
     public func claim(limit: Int, owner: String, leaseDuration: Duration) async throws -> ClaimedBatch {
         let rows = try await client.query(Self.claimStatement(table: table, limit: limit, owner: owner, leaseDuration: leaseDuration), logger: logger)
         var events = try await Self.decodeEvents(rows, withPrevious: true)
@@ -132,6 +135,7 @@ public struct PostgresOutboxStore: OutboxStore {
         """
     }
 
+    /// Applies every outcome of the batch in one statement, only where `owner` still holds the lease.
     public func complete(_ outcomes: [DeliveryOutcome], owner: String) async throws {
         guard !outcomes.isEmpty else { return }
         try await client.query(Self.completeStatement(table: table, outcomes: outcomes, owner: owner), logger: logger)
@@ -171,6 +175,7 @@ public struct PostgresOutboxStore: OutboxStore {
             """
     }
 
+    /// The aggregate's events in commit order.
     public func events(aggregateID: String) async throws -> [OutboxEvent] {
         // -- every event of one aggregate, in commit order
         let rows = try await client.query("""
@@ -189,6 +194,7 @@ public struct PostgresOutboxStore: OutboxStore {
         return try await Self.decodeEvents(rows)
     }
 
+    /// Counts per status and the oldest pending event's age, in one query.
     public func stats() async throws -> OutboxStats {
         // -- counts per status and the age of the oldest pending event
         let rows = try await client.query("""

@@ -5,15 +5,22 @@ import PostgresNIO
 /// A parsed `postgres://user:password@host:port/database?sslmode=disable|prefer|require&schema=name`
 /// URL; `schema` becomes the connection's `search_path`.
 public struct PostgresURL: Sendable {
+    /// The server's host name or address.
     public var host: String
+    /// The server's port (5432 unless given).
     public var port: Int
+    /// The user to connect as.
     public var username: String
+    /// The password, if the URL has one (never logged).
     public var password: String?
+    /// The database name; the user's name when absent.
     public var database: String?
+    /// `disable`, `prefer` or `require`, from `?sslmode=`.
     public var sslMode: String
     /// Schema every connection uses (its `search_path`), if not the default.
     public var schema: SQLIdentifier?
 
+    /// Parses `postgres://user[:password]@host[:port]/database[?sslmode=…&schema=…]`; a bad part throws `.invalidURL` naming it.
     public init(_ url: String) throws(OutboxError) {
         guard let components = URLComponents(string: url),
               components.scheme == "postgres" || components.scheme == "postgresql"

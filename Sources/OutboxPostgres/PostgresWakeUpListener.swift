@@ -12,6 +12,7 @@ public struct PostgresWakeUpListener: Service {
     let signal: WakeUpSignal
     let logger: Logger
 
+    /// A listener on `channel` (the store's `channel`) that signals `signal` on every notification.
     public init(url: PostgresURL, channel: SQLIdentifier, signal: WakeUpSignal, logger: Logger) {
         self.configuration = url.connectionConfiguration()
         self.channel = channel
@@ -19,6 +20,7 @@ public struct PostgresWakeUpListener: Service {
         self.logger = logger
     }
 
+    /// Listens until graceful shutdown, reconnecting with backoff (and signalling once after each reconnect, for what it missed).
     public func run() async throws {
         try await cancelWhenGracefulShutdown { try await self.listenLoop() }
     }

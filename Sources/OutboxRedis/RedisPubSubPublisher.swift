@@ -7,12 +7,15 @@ import RESP
 public struct RedisPubSubPublisher: MessagePublisher {
     let client: RedisClient
 
+    /// A publisher on `client`.
     public init(client: RedisClient) {
         self.client = client
     }
 
+    /// None: Pub/Sub is at-most-once to whoever is subscribed now.
     public var capabilities: BrokerCapabilities { [] }
 
+    /// PUBLISHes every message to the channel `topic`, pipelined.
     public func publish(_ messages: [OutgoingMessage], topic: String) async throws {
         guard !messages.isEmpty else { return }
         let replies = try await client.pipeline(messages.map { ["PUBLISH", topic, $0.body] })

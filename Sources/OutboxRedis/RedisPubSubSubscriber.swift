@@ -17,8 +17,10 @@ public struct RedisPubSubSubscriber: MessageSubscriber {
         self.onSubscribed = onSubscribed
     }
 
+    /// None: a message published while no one listens is gone.
     public var capabilities: BrokerCapabilities { [] }
 
+    /// SUBSCRIBEs to `topic` and hands each message to `handler` until cancelled, resubscribing after a disconnect.
     public func subscribe(
         topic: String,
         handler: @escaping @Sendable (IncomingMessage) async throws -> Void

@@ -10,13 +10,16 @@ public struct RedisStreamsPublisher: MessagePublisher {
     /// Approximate length the stream is trimmed to (`MAXLEN ~`).
     public let maxLength: Int
 
+    /// A publisher on `client` that trims each stream to about `maxLength` entries.
     public init(client: RedisClient, maxLength: Int = 1_000_000) {
         self.client = client
         self.maxLength = maxLength
     }
 
+    /// Persistent, consumer groups, acknowledgements.
     public var capabilities: BrokerCapabilities { RedisStreams.capabilities }
 
+    /// XADDs every message to the stream `topic` in one pipeline; returns once Redis accepted all of them.
     public func publish(_ messages: [OutgoingMessage], topic: String) async throws {
         guard !messages.isEmpty else { return }
         let cap = String(maxLength)
@@ -29,6 +32,7 @@ public struct RedisStreamsPublisher: MessagePublisher {
 
 /// Facts shared by the Streams publisher and subscriber.
 public enum RedisStreams {
+    /// What Redis Streams promise: persistent, consumer groups, acknowledgements.
     public static let capabilities: BrokerCapabilities = [.persistent, .consumerGroups, .acknowledgements]
 
     /// One stream entry: its id and fields.

@@ -9,8 +9,11 @@ import RESP
 /// (`XACK`) only after the handler returned; entries left pending longer than `claimIdle` — by a
 /// failed handler or a consumer that died — are taken over with `XAUTOCLAIM`.
 public struct RedisStreamsSubscriber: MessageSubscriber {
+    /// Who the subscriber is in its group, and how it reads.
     public struct Configuration: Sendable {
+        /// The consumer group: each group receives every entry.
         public var group: String
+        /// This member's name within the group; unique per running process.
         public var consumer: String
         /// Pending entries idle this long are reclaimed by any consumer of the group.
         public var claimIdle: Duration
@@ -19,6 +22,7 @@ public struct RedisStreamsSubscriber: MessageSubscriber {
         /// How long one `XREADGROUP` blocks waiting for new entries.
         public var block: Duration
 
+        /// A configuration for member `consumer` of `group`.
         public init(group: String, consumer: String, claimIdle: Duration = .seconds(30), batchSize: Int = 100, block: Duration = .seconds(2)) {
             self.group = group
             self.consumer = consumer
@@ -29,10 +33,12 @@ public struct RedisStreamsSubscriber: MessageSubscriber {
     }
 
     let redis: RedisConfiguration
+    /// The group, the member and how it reads.
     public let configuration: Configuration
     let logger: Logger
     let onSubscribed: @Sendable () async -> Void
 
+    /// A subscriber with connections of its own to `redis`; `onSubscribed` runs once the group exists and reading starts.
     public init(redis: RedisConfiguration, configuration: Configuration, logger: Logger, onSubscribed: @escaping @Sendable () async -> Void = {}) {
         self.redis = redis
         self.configuration = configuration
@@ -42,6 +48,7 @@ public struct RedisStreamsSubscriber: MessageSubscriber {
         self.onSubscribed = onSubscribed
     }
 
+    /// Persistent, consumer groups, acknowledgements.
     public var capabilities: BrokerCapabilities { RedisStreams.capabilities }
 
     /// Runs `handler` per entry of each read; the entries it accepted are acknowledged together.

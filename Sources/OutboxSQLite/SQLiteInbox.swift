@@ -5,12 +5,15 @@ import SQLiteNIO
 /// The consumer inbox on SQLite: `consumer_inbox` keyed by (group, event id), written in the same
 /// transaction as the consumer's effect.
 public struct SQLiteInbox: Inbox {
+    /// The database whose write transactions record deliveries and run effects.
     public let storage: SQLiteStorage
 
+    /// An inbox in `storage` (apply `migrations` first).
     public init(storage: SQLiteStorage) {
         self.storage = storage
     }
 
+    /// The inbox table `consumer_inbox` (component `inbox`).
     public static let migrations = [
         SchemaMigration(component: "inbox", version: 1, name: "create_consumer_inbox", statements: [
             """
@@ -27,6 +30,7 @@ public struct SQLiteInbox: Inbox {
         ]),
     ]
 
+    /// Records the delivery and runs `effect` in one write transaction, once per event and group, in order per aggregate.
     public func receive(_ message: InboxMessage, effect: (SQLiteConnection) async throws -> Void) async throws -> InboxOutcome {
         do {
             return try await record(message, effect: effect)

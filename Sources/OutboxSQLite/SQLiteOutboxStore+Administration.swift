@@ -3,6 +3,7 @@ import Outbox
 import SQLiteNIO
 
 extension SQLiteOutboxStore {
+    /// A page of events in sequence order, optionally of one status.
     public func list(status: OutboxStatus?, limit: Int, afterSeq: Int64?) async throws -> [OutboxEvent] {
         let rows = try await storage.read { connection in
             // -- one page of events, optionally of one status, in commit order
@@ -15,6 +16,7 @@ extension SQLiteOutboxStore {
         return try rows.map(Self.event)
     }
 
+    /// Requeues one failed event: pending, due now, attempts reset.
     public func retry(id: UUID) async throws -> RetryResult {
         let key = SQLiteData.text(id.uuidString.lowercased())
         let result = try await storage.write { connection -> RetryResult in
@@ -35,6 +37,7 @@ extension SQLiteOutboxStore {
         return result
     }
 
+    /// Requeues up to `limit` failed events, oldest first.
     public func retryFailed(limit: Int) async throws -> Int {
         let count = try await storage.write { connection in
             // -- requeue the oldest failed events
@@ -49,6 +52,7 @@ extension SQLiteOutboxStore {
         return count
     }
 
+    /// Deletes up to `limit` events completed before `cutoff`.
     public func purgeCompleted(publishedBefore cutoff: Date, limit: Int) async throws -> Int? {
         // Writers are serialised, so two purgers never overlap; no extra lock is needed.
         try await storage.write { connection in

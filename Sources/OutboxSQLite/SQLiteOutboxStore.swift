@@ -7,11 +7,14 @@ import SQLiteNIO
 /// order. Claims need no `SKIP LOCKED`: write transactions are serialised (within a process by the
 /// storage, across processes by SQLite's own lock). Times are stored as milliseconds since 1970.
 public struct SQLiteOutboxStore: OutboxStore {
+    /// The database the outbox table lives in.
     public let storage: SQLiteStorage
+    /// The outbox table.
     public let table: SQLIdentifier
     /// Signalled after each commit that enqueued events (stands in for NOTIFY within the process).
     public let wakeUp: WakeUpSignal?
 
+    /// A store on `table`; `wakeUp` is signalled after commits that call `committed()`, for in-process relays.
     public init(storage: SQLiteStorage, table: String = "pizza_order_outbox", wakeUp: WakeUpSignal? = nil) throws(OutboxError) {
         self.storage = storage
         self.table = try SQLIdentifier(table)
@@ -76,6 +79,7 @@ public struct SQLiteOutboxStore: OutboxStore {
         committed()
     }
 
+    /// Leases up to `limit` due events, oldest first, in order per aggregate (one writer: no two claims overlap).
     public func claim(limit: Int, owner: String, leaseDuration: Duration) async throws -> ClaimedBatch {
         let now = Date()
         let rows = try await storage.write { connection in
@@ -104,6 +108,7 @@ public struct SQLiteOutboxStore: OutboxStore {
         return ClaimedBatch(owner: owner, events: try rows.map(Self.event).sorted { $0.seq < $1.seq })
     }
 
+    /// Applies the batch's outcomes in one write transaction, only where `owner` still holds the lease.
     public func complete(_ outcomes: [DeliveryOutcome], owner: String) async throws {
         guard !outcomes.isEmpty else { return }
         let now = SQLiteStorage.milliseconds(Date())
@@ -139,6 +144,7 @@ public struct SQLiteOutboxStore: OutboxStore {
         }
     }
 
+    /// The aggregate's events in commit order.
     public func events(aggregateID: String) async throws -> [OutboxEvent] {
         let rows = try await storage.read { connection in
             // -- every event of one aggregate, in commit order
@@ -157,6 +163,7 @@ public struct SQLiteOutboxStore: OutboxStore {
         return try rows.map(Self.event)
     }
 
+    /// Counts per status and the oldest pending event's age.
     public func stats() async throws -> OutboxStats {
         let rows = try await storage.read { connection in
             // -- counts per status and the oldest pending event

@@ -6,6 +6,7 @@ import SQLiteNIO
 /// An SQLite database in WAL mode: one writer connection whose transactions are serialised, and a
 /// reader connection that reads concurrently with it. `:memory:` uses one connection for both.
 public final class SQLiteStorage: Sendable {
+    /// The database file, or `:memory:`.
     public let path: String
     let writer: SQLiteConnection
     let reader: SQLiteConnection

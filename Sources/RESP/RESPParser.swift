@@ -21,6 +21,7 @@ public struct RESPParser: Sendable {
     private var bulkRemaining: Int?
     private var bulk: [UInt8] = []
 
+    /// A parser with nothing buffered.
     public init() {}
 
     /// Whether a value is partly parsed.

@@ -6,6 +6,7 @@ import NIOPosix
 /// After a failed attempt, calls fail at once until an exponential backoff has passed, so an outage
 /// is not hammered and no caller is held asleep here (a relay must not sit on claimed events).
 public actor RedisClient {
+    /// Where the client connects, and how.
     public nonisolated let configuration: RedisConfiguration
     private let eventLoopGroup: any EventLoopGroup
     private let logger: Logger
@@ -17,6 +18,7 @@ public actor RedisClient {
     private var failedAttempts = 0
     private var nextAttempt: ContinuousClock.Instant?
 
+    /// A client that connects on first use and reconnects with backoff.
     public init(
         configuration: RedisConfiguration,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,

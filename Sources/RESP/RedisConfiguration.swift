@@ -2,10 +2,15 @@ import Foundation
 
 /// Where and how to connect, usually parsed from `redis://[user][:password]@host[:port][/db]`.
 public struct RedisConfiguration: Sendable, Equatable {
+    /// The server's host name or address.
     public var host: String
+    /// The server's port (6379 unless given).
     public var port: Int
+    /// The ACL user for `AUTH`, if any.
     public var username: String?
+    /// The password for `AUTH`, if any (never logged).
     public var password: String?
+    /// The database `SELECT`ed after connecting.
     public var database: Int
     /// Name shown by `CLIENT LIST` (set with `CLIENT SETNAME` on connect).
     public var clientName: String?
@@ -16,6 +21,7 @@ public struct RedisConfiguration: Sendable, Equatable {
     /// Backoff between failed connection attempts: doubles from `initial` up to `max`.
     public var reconnectBackoff: (initial: Duration, max: Duration)
 
+    /// A configuration from its parts.
     public init(
         host: String = "localhost", port: Int = 6379, username: String? = nil, password: String? = nil,
         database: Int = 0, connectTimeout: Duration = .seconds(5), commandTimeout: Duration = .seconds(10),
@@ -53,6 +59,7 @@ public struct RedisConfiguration: Sendable, Equatable {
         }
     }
 
+    /// Equal when every part is equal.
     public static func == (lhs: Self, rhs: Self) -> Bool {
         lhs.host == rhs.host && lhs.port == rhs.port && lhs.username == rhs.username
             && lhs.password == rhs.password && lhs.database == rhs.database && lhs.clientName == rhs.clientName

@@ -7,6 +7,7 @@ import NIOPosix
 public final class RedisConnection: Sendable {
     private let channel: any Channel
     private let configuration: RedisConfiguration
+    /// Where the connection logs.
     public let logger: Logger
 
     private init(channel: any Channel, configuration: RedisConfiguration, logger: Logger) {

@@ -3,8 +3,11 @@
 public struct RedisError: Error, Sendable, Equatable, CustomStringConvertible {
     /// What went wrong, as a stable code.
     public struct Code: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+        /// The code as text, stable across versions.
         public let rawValue: String
+        /// A code from its text.
         public init(rawValue: String) { self.rawValue = rawValue }
+        /// The code as text.
         public var description: String { rawValue }
 
         /// The server answered with an error reply (`-ERR …`, `-WRONGTYPE …`, `-NOAUTH …`).
@@ -21,10 +24,12 @@ public struct RedisError: Error, Sendable, Equatable, CustomStringConvertible {
         public static let connectFailed = Code(rawValue: "connect_failed")
     }
 
+    /// What went wrong, for callers to switch on.
     public var code: Code
     /// The server's error text for `.server`, otherwise what happened.
     public var message: String
 
+    /// An error with its code and message.
     public init(code: Code, message: String) {
         self.code = code
         self.message = message
@@ -43,6 +48,7 @@ public struct RedisError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A failed connect, or one not yet due again.
     public static func connectFailed(_ message: String) -> RedisError { RedisError(code: .connectFailed, message: message) }
 
+    /// A readable sentence for logs.
     public var description: String {
         switch code {
         case .server: "redis error reply: \(message)"

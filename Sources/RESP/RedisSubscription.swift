@@ -4,18 +4,23 @@ import NIOPosix
 
 /// A Pub/Sub message as delivered by Redis.
 public struct RedisPubSubMessage: Sendable, Equatable {
+    /// The channel it was published on.
     public var channel: String
+    /// The message as published.
     public var payload: [UInt8]
 }
 
 /// Subscribes to channels on a dedicated connection and keeps the subscription alive across
 /// disconnects (messages published while disconnected are lost: that is Pub/Sub's contract).
 public struct RedisSubscription: Sendable {
+    /// The server it subscribes on.
     public let configuration: RedisConfiguration
+    /// The channels it subscribes to.
     public let channels: [String]
     private let eventLoopGroup: any EventLoopGroup
     private let logger: Logger
 
+    /// A subscription to `channels`; nothing happens until `messages()` is iterated.
     public init(
         configuration: RedisConfiguration,
         channels: [String],

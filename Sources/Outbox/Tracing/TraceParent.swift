@@ -8,6 +8,7 @@ public struct TraceParent: Sendable, Hashable, CustomStringConvertible {
     public let traceID: String
     /// 16 lower-case hex digits, not all zero: the span this one continues.
     public let spanID: String
+    /// The sampled flag of the trace.
     public let sampled: Bool
 
     /// Parses a header value; nil when it is not a valid version-00 traceparent.
@@ -41,6 +42,7 @@ public struct TraceParent: Sendable, Hashable, CustomStringConvertible {
 
     /// The header value.
     public var header: String { "00-\(traceID)-\(spanID)-\(sampled ? "01" : "00")" }
+    /// The header text.
     public var description: String { header }
 
     static func isHex(_ text: Substring, count: Int) -> Bool {

@@ -1,10 +1,10 @@
 import Foundation
 
 /// RFC 3339 timestamps with milliseconds in UTC, as envelopes and APIs carry them.
-public enum RFC3339 {
+package enum RFC3339 {
     /// Formats `date`, rounded to the nearest millisecond (Foundation's formatter truncates, so
     /// .123 stored as .12299… would print as .122).
-    public static func format(_ date: Date) -> String {
+    package static func format(_ date: Date) -> String {
         let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded())
         let wholeSeconds = floorDivide(milliseconds, 1000)
         var seconds = time_t(wholeSeconds)
@@ -20,7 +20,7 @@ public enum RFC3339 {
     }
 
     /// Parses a timestamp with or without fractional seconds, rounded to the millisecond.
-    public static func parse(_ text: String) -> Date? {
+    package static func parse(_ text: String) -> Date? {
         if let date = try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) {
             return date.roundedToMilliseconds
         }
@@ -28,7 +28,7 @@ public enum RFC3339 {
     }
 
     /// For `JSONDecoder.dateDecodingStrategy`.
-    public static let decodingStrategy = JSONDecoder.DateDecodingStrategy.custom { decoder in
+    package static let decodingStrategy = JSONDecoder.DateDecodingStrategy.custom { decoder in
         let container = try decoder.singleValueContainer()
         let text = try container.decode(String.self)
         guard let date = parse(text) else {
@@ -38,7 +38,7 @@ public enum RFC3339 {
     }
 
     /// For `JSONEncoder.dateEncodingStrategy`.
-    public static let encodingStrategy = JSONEncoder.DateEncodingStrategy.custom { date, encoder in
+    package static let encodingStrategy = JSONEncoder.DateEncodingStrategy.custom { date, encoder in
         var container = encoder.singleValueContainer()
         try container.encode(format(date))
     }
@@ -53,7 +53,7 @@ public enum RFC3339 {
 extension Date {
     /// The nearest whole millisecond, computed one way everywhere, so that a time that went through
     /// PostgreSQL (microseconds) or JSON (milliseconds) compares equal to the original.
-    public var roundedToMilliseconds: Date {
+    package var roundedToMilliseconds: Date {
         Date(timeIntervalSince1970: (timeIntervalSince1970 * 1000).rounded() / 1000)
     }
 }

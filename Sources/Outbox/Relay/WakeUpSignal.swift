@@ -12,6 +12,7 @@ public final class WakeUpSignal: Sendable {
 
     private let state = Mutex(State())
 
+    /// A signal with no waiter.
     public init() {}
 
     /// Wakes every current waiter, or the next one if nobody waits.

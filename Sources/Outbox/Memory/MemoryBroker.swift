@@ -44,12 +44,15 @@ public final class MemoryBroker: MessagePublisher {
     /// How long a failed message waits before it is offered again.
     public let redeliveryDelay: Duration
 
+    /// A broker whose unacknowledged messages come again after `redeliveryDelay`.
     public init(redeliveryDelay: Duration = .milliseconds(100)) {
         self.redeliveryDelay = redeliveryDelay
     }
 
+    /// Consumer groups and acknowledgements; nothing survives the process.
     public var capabilities: BrokerCapabilities { [.consumerGroups, .acknowledgements] }
 
+    /// Appends the messages to the topic, for every group created on it.
     public func publish(_ messages: [OutgoingMessage], topic: String) async throws {
         let listeners = state.withLock { state -> [WakeUpSignal] in
             state.topics[topic, default: Topic()].messages += messages.map(\.body)

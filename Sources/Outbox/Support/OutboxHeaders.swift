@@ -1,9 +1,9 @@
 import Foundation
 
 /// The JSON text form of event headers, shared by the SQL drivers.
-public enum OutboxHeaders {
+package enum OutboxHeaders {
     /// `{"key":"value",…}` with keys sorted, so equal headers give equal text.
-    public static func encode(_ headers: [String: String]) -> String {
+    package static func encode(_ headers: [String: String]) -> String {
         guard !headers.isEmpty else { return "{}" }
         var out = "{"
         for (index, (key, value)) in headers.sorted(by: { $0.key < $1.key }).enumerated() {
@@ -16,7 +16,7 @@ public enum OutboxHeaders {
     }
 
     /// Parses headers; anything that is not an object of strings gives no headers.
-    public static func decode(_ text: String) -> [String: String] {
+    package static func decode(_ text: String) -> [String: String] {
         // Events without headers are common; a JSON decoder per event showed in the relay's profile.
         if text == "{}" { return [:] }
         return (try? JSONDecoder().decode([String: String].self, from: Data(text.utf8))) ?? [:]

@@ -4,12 +4,16 @@ import Synchronization
 /// One consumer of a `MemoryBroker` consumer group.
 public struct MemoryBrokerSubscriber: MessageSubscriber {
     let broker: MemoryBroker
+    /// The consumer group this subscriber reads for.
     public let group: String
+    /// This member's name within the group.
     public let consumer: String
     let onSubscribed: @Sendable () -> Void
 
+    /// Those of its broker.
     public var capabilities: BrokerCapabilities { broker.capabilities }
 
+    /// Delivers the group's messages to `handler` until cancelled; a throwing handler's message comes again.
     public func subscribe(
         topic: String,
         handler: @escaping @Sendable (IncomingMessage) async throws -> Void

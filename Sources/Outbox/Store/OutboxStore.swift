@@ -4,8 +4,10 @@ import Foundation
 public struct ClaimedBatch: Sendable {
     /// Who holds the lease; marks are only applied by the holder.
     public var owner: String
+    /// The leased events, in sequence order.
     public var events: [OutboxEvent]
 
+    /// A batch leased to `owner`.
     public init(owner: String, events: [OutboxEvent]) {
         self.owner = owner
         self.events = events
@@ -22,6 +24,7 @@ public enum DeliveryOutcome: Sendable, Equatable {
     /// dropped and the error kept, but no attempt is counted, so an outage never parks events.
     case released(id: UUID, error: String)
 
+    /// The event the outcome is about.
     public var id: UUID {
         switch self {
         case .published(let id), .failed(let id, _, _), .released(let id, _): id
@@ -31,11 +34,16 @@ public enum DeliveryOutcome: Sendable, Equatable {
 
 /// Counts per status and the age of the oldest due event.
 public struct OutboxStats: Sendable, Equatable, Codable {
+    /// Events not yet published (including those waiting for a retry).
     public var pending: Int
+    /// Events published and marked.
     public var completed: Int
+    /// Events parked after their last attempt.
     public var failed: Int
+    /// Age of the oldest pending event, nil when none is pending: the relay's lag.
     public var oldestPendingAgeSeconds: Double?
 
+    /// Counts as a store read them.
     public init(pending: Int, completed: Int, failed: Int, oldestPendingAgeSeconds: Double?) {
         self.pending = pending
         self.completed = completed

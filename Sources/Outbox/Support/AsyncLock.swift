@@ -2,7 +2,7 @@ import Synchronization
 
 /// A FIFO lock for async code: one holder at a time, waiters resumed in arrival order. Used where an
 /// actor would not do because the critical section awaits (actors are re-entrant).
-public final class AsyncLock: Sendable {
+package final class AsyncLock: Sendable {
     private struct State {
         var locked = false
         var waiters: [CheckedContinuation<Void, Never>] = []
@@ -10,10 +10,10 @@ public final class AsyncLock: Sendable {
 
     private let state = Mutex(State())
 
-    public init() {}
+    package init() {}
 
     /// Runs `body` while holding the lock.
-    public func withLock<T: Sendable>(_ body: () async throws -> T) async rethrows -> T {
+    package func withLock<T: Sendable>(_ body: () async throws -> T) async rethrows -> T {
         await acquire()
         defer { release() }
         return try await body()

@@ -12,6 +12,7 @@ public struct InboxMessage: Sendable, Equatable {
     /// effect only after that one has in the same group. Nil applies it without the check.
     public var previousEventID: String?
 
+    /// A delivery of event `eventID` of aggregate `aggregateID` to consumer group `group`.
     public init(eventID: String, group: String, aggregateID: String, previousEventID: String? = nil) {
         self.eventID = eventID
         self.group = group
@@ -49,6 +50,7 @@ public protocol Inbox: Sendable {
 }
 
 extension Inbox {
+    /// One delivery at a time, each in its own transaction (drivers that can do better override it).
     public func receive(batch messages: [InboxMessage], effect: (Transaction, [InboxMessage]) async throws -> Void) async throws -> [InboxOutcome] {
         var outcomes: [InboxOutcome] = []
         outcomes.reserveCapacity(messages.count)

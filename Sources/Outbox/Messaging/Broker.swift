@@ -1,6 +1,8 @@
 /// What a broker promises; conformance suites and callers switch on these rather than on types.
 public struct BrokerCapabilities: OptionSet, Sendable, CustomStringConvertible {
+    /// The set bits.
     public let rawValue: Int
+    /// A set from its bits.
     public init(rawValue: Int) { self.rawValue = rawValue }
 
     /// Messages outlive the absence of subscribers and broker restarts.
@@ -10,6 +12,7 @@ public struct BrokerCapabilities: OptionSet, Sendable, CustomStringConvertible {
     /// A message that is not acknowledged is delivered again.
     public static let acknowledgements = BrokerCapabilities(rawValue: 1 << 2)
 
+    /// The capabilities by name; `[at-most-once]` when none.
     public var description: String {
         var names: [String] = []
         if contains(.persistent) { names.append("persistent") }
@@ -28,6 +31,7 @@ public struct OutgoingMessage: Sendable, Equatable {
     /// The encoded envelope.
     public var body: String
 
+    /// A message with its idempotency key, ordering key and encoded body.
     public init(id: String, key: String, body: String) {
         self.id = id
         self.key = key
@@ -44,6 +48,7 @@ public struct IncomingMessage: Sendable, Equatable {
     /// How many times the broker has delivered this message (1 on first delivery, when known).
     public var deliveryCount: Int
 
+    /// A delivery as the broker handed it over.
     public init(brokerID: String, body: String, deliveryCount: Int = 1) {
         self.brokerID = brokerID
         self.body = body
@@ -53,6 +58,7 @@ public struct IncomingMessage: Sendable, Equatable {
 
 /// Sends messages to a topic.
 public protocol MessagePublisher: Sendable {
+    /// What the broker promises to the subscribers of what this publishes.
     var capabilities: BrokerCapabilities { get }
     /// Publishes the batch in order. Returns once the broker has accepted every message; throws
     /// if it cannot confirm all of them, in which case the caller treats the whole batch as unsent.
@@ -61,6 +67,7 @@ public protocol MessagePublisher: Sendable {
 
 /// Receives messages of a topic.
 public protocol MessageSubscriber: Sendable {
+    /// What the broker promises this subscriber: redelivery, groups, persistence.
     var capabilities: BrokerCapabilities { get }
     /// Delivers messages to `handler` until the task is cancelled, reconnecting as needed. A handler
     /// that returns acknowledges the message; one that throws leaves it for redelivery where the

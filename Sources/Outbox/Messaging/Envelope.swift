@@ -2,18 +2,28 @@ import Foundation
 
 /// A CloudEvents 1.0 structured-mode JSON envelope; `data` is kept as parsed JSON.
 public struct Envelope: Sendable, Equatable, Codable {
+    /// The CloudEvents version, always `1.0`.
     public var specversion: String
+    /// The event id: also the inbox key that de-duplicates deliveries.
     public var id: String
+    /// Who published the event (the relay's `source`).
     public var source: String
+    /// The event type, e.g. `PizzaOrderCreated`.
     public var type: String
+    /// The aggregate id: events with one subject are applied in order.
     public var subject: String?
+    /// When the event was committed.
     public var time: Date
+    /// The content type of `data`, always `application/json`.
     public var datacontenttype: String
+    /// The W3C trace context of the transaction that wrote the event.
     public var traceparent: String?
     /// Extension attribute: id of the previous event of the same subject, which a consumer applies first.
     public var previousid: String?
+    /// The event's payload, parsed.
     public var data: JSONValue
 
+    /// An envelope for one event (`specversion` and `datacontenttype` are fixed).
     public init(
         id: String, source: String, type: String, subject: String?, time: Date,
         traceparent: String? = nil, previousid: String? = nil, data: JSONValue
@@ -70,6 +80,7 @@ public struct Envelope: Sendable, Equatable, Codable {
         return decoder
     }()
 
+    /// Encodes the structured-mode JSON form, leaving out absent optional attributes.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(specversion, forKey: .specversion)

@@ -13,6 +13,7 @@ public struct RetryPolicy: Sendable, Equatable {
     /// Attempts after which an event is parked as `failed`.
     public var maxAttempts: Int
 
+    /// Delays from `initialDelay`, doubling up to `maxDelay`, with jitter; `maxAttempts` attempts in all.
     public init(
         initialDelay: Duration = .milliseconds(500),
         maxDelay: Duration = .seconds(300),

@@ -2,8 +2,10 @@
 /// lower-case ASCII letters, digits and underscores, starting with a letter or underscore, at most
 /// 63 bytes — so quoting is never needed and injection is impossible.
 public struct SQLIdentifier: Sendable, Hashable, CustomStringConvertible {
+    /// The identifier, safe to interpolate into SQL.
     public let name: String
 
+    /// Accepts `[a-z_][a-z0-9_]*` of at most 63 bytes; anything else throws `.invalidIdentifier`.
     public init(_ name: String) throws(OutboxError) {
         let bytes = Array(name.utf8)
         guard (1...63).contains(bytes.count),
@@ -20,5 +22,6 @@ public struct SQLIdentifier: Sendable, Hashable, CustomStringConvertible {
         try SQLIdentifier(name + suffix)
     }
 
+    /// The identifier.
     public var description: String { name }
 }

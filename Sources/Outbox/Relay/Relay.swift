@@ -39,6 +39,7 @@ public final class Relay: Service, Sendable {
     /// The lease every claim takes; batches must finish well within it.
     public var leaseDuration: Duration { configuration.leaseDuration }
 
+    /// A relay from `store` to `publisher`, woken by `wakeUp` (and polling), running `process` on each event before it is published.
     public init(
         store: any OutboxStore,
         publisher: any MessagePublisher,

@@ -3,6 +3,7 @@ import Synchronization
 /// An in-memory inbox: the effect runs under the inbox's lock, so a delivery and its effect are
 /// recorded together and a repeat never runs the effect again. For tests and examples.
 public final class MemoryInbox: Inbox {
+    /// No transaction: effects run under the inbox's lock.
     public typealias Transaction = Void
 
     private struct Key: Hashable {
@@ -13,8 +14,10 @@ public final class MemoryInbox: Inbox {
     private let counts = Mutex<[Key: Int]>([:])
     private let lock = AsyncLock()
 
+    /// An empty inbox.
     public init() {}
 
+    /// Runs `effect` once per event and group, in order per aggregate (see `Inbox.receive(_:effect:)`).
     public func receive(_ message: InboxMessage, effect: (Void) async throws -> Void) async throws -> InboxOutcome {
         let key = Key(group: message.group, eventID: message.eventID)
         return try await lock.withLock {

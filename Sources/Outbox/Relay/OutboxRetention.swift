@@ -15,6 +15,7 @@ public struct OutboxRetention: Service {
     let store: any OutboxStore
     let logger: Logger
 
+    /// Deletes events completed longer than `retention` ago, `batchSize` rows per transaction, every `interval`.
     public init(store: any OutboxStore, retention: Duration, interval: Duration = .seconds(60), batchSize: Int = 1_000, logger: Logger) {
         precondition(batchSize > 0, "batchSize must be positive")
         self.store = store
@@ -24,6 +25,7 @@ public struct OutboxRetention: Service {
         self.logger = logger
     }
 
+    /// Runs a round every `interval` until graceful shutdown; a failed round is logged and retried next time.
     public func run() async throws {
         await everyInterval(interval) {
             do {

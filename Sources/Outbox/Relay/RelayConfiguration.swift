@@ -26,6 +26,7 @@ public struct RelayConfiguration: Sendable {
     /// which a crash publishes events twice. For fault drills and tests; nil in production.
     public var afterPublish: (@Sendable (_ published: [OutboxEvent]) async -> Void)?
 
+    /// A configuration; only the topic is required.
     public init(
         topic: String,
         source: String,

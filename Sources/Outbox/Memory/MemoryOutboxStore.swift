@@ -46,6 +46,7 @@ public final class MemoryOutboxStore: OutboxStore {
         return stored
     }
 
+    /// Leases up to `limit` due events, oldest first, in order per aggregate.
     public func claim(limit: Int, owner: String, leaseDuration: Duration) async throws -> ClaimedBatch {
         let events = state.withLock { state -> [OutboxEvent] in
             let now = Date()
@@ -75,6 +76,7 @@ public final class MemoryOutboxStore: OutboxStore {
         return ClaimedBatch(owner: owner, events: events)
     }
 
+    /// Applies the outcomes of `owner`'s batch to the events it still holds.
     public func complete(_ outcomes: [DeliveryOutcome], owner: String) async throws {
         state.withLock { state in
             let now = Date()
@@ -104,12 +106,14 @@ public final class MemoryOutboxStore: OutboxStore {
         }
     }
 
+    /// The aggregate's events in commit order.
     public func events(aggregateID: String) async throws -> [OutboxEvent] {
         state.withLock { state in
             state.rows.lazy.map(\.event).filter { $0.aggregateID == aggregateID }
         }
     }
 
+    /// Counts per status and the oldest pending event's age.
     public func stats() async throws -> OutboxStats {
         state.withLock { state in
             var counts: [OutboxStatus: Int] = [:]
@@ -129,6 +133,7 @@ public final class MemoryOutboxStore: OutboxStore {
         }
     }
 
+    /// A page of events in sequence order, optionally of one status.
     public func list(status: OutboxStatus?, limit: Int, afterSeq: Int64?) async throws -> [OutboxEvent] {
         state.withLock { state in
             Array(state.rows.lazy.map(\.event)
@@ -137,6 +142,7 @@ public final class MemoryOutboxStore: OutboxStore {
         }
     }
 
+    /// Requeues one failed event.
     public func retry(id: UUID) async throws -> RetryResult {
         let result = state.withLock { state -> RetryResult in
             guard let position = state.index[id] else { return .notFound }
@@ -148,6 +154,7 @@ public final class MemoryOutboxStore: OutboxStore {
         return result
     }
 
+    /// Requeues up to `limit` failed events, oldest first.
     public func retryFailed(limit: Int) async throws -> Int {
         let count = state.withLock { state in
             var count = 0
@@ -169,6 +176,7 @@ public final class MemoryOutboxStore: OutboxStore {
         row.leaseUntil = nil
     }
 
+    /// Deletes up to `limit` events completed before `cutoff`.
     public func purgeCompleted(publishedBefore cutoff: Date, limit: Int) async throws -> Int? {
         state.withLock { state in
             var removed = 0
