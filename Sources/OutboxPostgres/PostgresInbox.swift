@@ -18,19 +18,24 @@ public struct PostgresInbox: Inbox {
 
     /// The inbox table `consumer_inbox` (component `inbox`).
     public static let migrations = [
-        SchemaMigration(component: "inbox", version: 1, name: "create_consumer_inbox", statements: [
-            """
-            CREATE TABLE IF NOT EXISTS consumer_inbox (
-                consumer_group text NOT NULL,
-                event_id uuid NOT NULL,
-                order_id text NOT NULL,
-                first_received_at timestamptz NOT NULL DEFAULT now(),
-                last_received_at timestamptz NOT NULL DEFAULT now(),
-                delivery_count integer NOT NULL DEFAULT 1,
-                PRIMARY KEY (consumer_group, event_id)
-            )
-            """,
-        ]),
+        SchemaMigration(
+            component: "inbox",
+            version: 1,
+            name: "create_consumer_inbox",
+            statements: [
+                """
+                CREATE TABLE IF NOT EXISTS consumer_inbox (
+                    consumer_group text NOT NULL,
+                    event_id uuid NOT NULL,
+                    order_id text NOT NULL,
+                    first_received_at timestamptz NOT NULL DEFAULT now(),
+                    last_received_at timestamptz NOT NULL DEFAULT now(),
+                    delivery_count integer NOT NULL DEFAULT 1,
+                    PRIMARY KEY (consumer_group, event_id)
+                )
+                """
+            ]
+        )
     ]
 
     /// One delivery: a batch of one.
@@ -48,7 +53,8 @@ public struct PostgresInbox: Inbox {
     /// The whole batch in one transaction: one read of what the group already recorded, one insert
     /// of the batch's deliveries, then the effect with the messages that take effect now.
     public func receive(
-        batch messages: [InboxMessage], effect: (PostgresConnection, [InboxMessage]) async throws -> Void
+        batch messages: [InboxMessage],
+        effect: (PostgresConnection, [InboxMessage]) async throws -> Void
     ) async throws -> [InboxOutcome] {
         guard !messages.isEmpty else { return [] }
         var keys: [Key] = []
@@ -67,7 +73,8 @@ public struct PostgresInbox: Inbox {
             var lookup: [Key] = []
             for (index, message) in messages.enumerated() {
                 if let previous = message.previousEventID.flatMap(UUID.init(uuidString:)),
-                   !earlier.contains(Key(group: message.group, eventID: previous)) {
+                    !earlier.contains(Key(group: message.group, eventID: previous))
+                {
                     lookup.append(Key(group: message.group, eventID: previous))
                 }
                 earlier.insert(keys[index])
@@ -75,11 +82,14 @@ public struct PostgresInbox: Inbox {
             if !lookup.isEmpty {
                 lookup += keys
                 // -- which of the batch's events, and of their previous events, the groups recorded already
-                let rows = try await connection.query("""
+                let rows = try await connection.query(
+                    """
                     SELECT i.consumer_group, i.event_id FROM consumer_inbox i
                     JOIN unnest(\(lookup.map(\.group))::text[], \(lookup.map(\.eventID))::uuid[]) AS k(consumer_group, event_id)
                       ON i.consumer_group = k.consumer_group AND i.event_id = k.event_id
-                    """, logger: logger)
+                    """,
+                    logger: logger
+                )
                 for try await (group, eventID) in rows.decode((String, UUID).self) { recorded.insert(Key(group: group, eventID: eventID)) }
             }
 
@@ -94,11 +104,15 @@ public struct PostgresInbox: Inbox {
                 let key = Key(group: group, eventID: id)
                 return recorded.contains(key) || fresh.contains(key)
             }
-            var order: [Key] = [], aggregates: [String] = []
+            var order: [Key] = []
+            var aggregates: [String] = []
             for (index, message) in messages.enumerated() {
                 let key = keys[index]
                 if recorded.contains(key) || fresh.contains(key) {
-                    if occurrences[key] == nil { order.append(key); aggregates.append(message.aggregateID) }
+                    if occurrences[key] == nil {
+                        order.append(key)
+                        aggregates.append(message.aggregateID)
+                    }
                     occurrences[key, default: 0] += 1
                 } else if let previous = message.previousEventID, !isApplied(previous, group: key.group) {
                     refused[index] = previous
@@ -113,7 +127,8 @@ public struct PostgresInbox: Inbox {
             // -- orders racing consumers, so each event is fresh for exactly one of them)
             var counts: [Key: Int] = [:]
             if !order.isEmpty {
-                let inserted = try await connection.query("""
+                let inserted = try await connection.query(
+                    """
                     INSERT INTO consumer_inbox AS i (consumer_group, event_id, order_id, delivery_count)
                     SELECT consumer_group, event_id, order_id, delivery_count
                     FROM unnest(\(order.map(\.group))::text[], \(order.map(\.eventID))::uuid[],
@@ -123,7 +138,9 @@ public struct PostgresInbox: Inbox {
                     ON CONFLICT (consumer_group, event_id)
                     DO UPDATE SET delivery_count = i.delivery_count + excluded.delivery_count, last_received_at = now()
                     RETURNING i.consumer_group, i.event_id, i.delivery_count
-                    """, logger: logger)
+                    """,
+                    logger: logger
+                )
                 for try await (group, eventID, count) in inserted.decode((String, UUID, Int).self) {
                     counts[Key(group: group, eventID: eventID)] = count
                 }

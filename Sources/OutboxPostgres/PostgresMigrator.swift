@@ -23,10 +23,12 @@ public struct PostgresMigrator: Sendable {
             return try await client.withTransaction(logger: logger) { connection in
                 // -- serialise concurrent migrators of this schema until this transaction ends
                 try await connection.query(
-                    "SELECT pg_advisory_xact_lock(hashtextextended(current_schema() || '/' || \(Self.lockName), 0))", logger: logger
+                    "SELECT pg_advisory_xact_lock(hashtextextended(current_schema() || '/' || \(Self.lockName), 0))",
+                    logger: logger
                 )
                 // -- the ledger of applied migrations
-                try await connection.query("""
+                try await connection.query(
+                    """
                     CREATE TABLE IF NOT EXISTS schema_migrations (
                         component text NOT NULL,
                         version integer NOT NULL,
@@ -34,7 +36,9 @@ public struct PostgresMigrator: Sendable {
                         applied_at timestamptz NOT NULL DEFAULT now(),
                         PRIMARY KEY (component, version)
                     )
-                    """, logger: logger)
+                    """,
+                    logger: logger
+                )
                 var applied = Set<String>()
                 // -- what is already there
                 let rows = try await connection.query("SELECT component, version FROM schema_migrations", logger: logger)
@@ -47,10 +51,13 @@ public struct PostgresMigrator: Sendable {
                         try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
                     }
                     // -- record it in the same transaction as its DDL
-                    try await connection.query("""
+                    try await connection.query(
+                        """
                         INSERT INTO schema_migrations (component, version, name)
                         VALUES (\(migration.component), \(migration.version), \(migration.name))
-                        """, logger: logger)
+                        """,
+                        logger: logger
+                    )
                     done.append(migration.label)
                 }
                 return done

@@ -5,31 +5,36 @@ extension PostgresOutboxStore {
     public var migrations: [SchemaMigration] {
         let t = table.name
         return [
-            SchemaMigration(component: "outbox:\(t)", version: 1, name: "create_outbox", statements: [
-                """
-                CREATE TABLE IF NOT EXISTS \(t) (
-                    id uuid PRIMARY KEY,
-                    seq bigserial NOT NULL,
-                    aggregate_type text NOT NULL,
-                    aggregate_id text NOT NULL,
-                    event_type text NOT NULL,
-                    payload jsonb NOT NULL,
-                    headers jsonb NOT NULL DEFAULT '{}',
-                    status text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'completed', 'failed')),
-                    attempts integer NOT NULL DEFAULT 0,
-                    last_error text,
-                    available_at timestamptz NOT NULL DEFAULT now(),
-                    locked_by text,
-                    locked_until timestamptz,
-                    created_at timestamptz NOT NULL DEFAULT now(),
-                    published_at timestamptz
-                )
-                """,
-                // The claim scans pending events in seq order.
-                "CREATE INDEX IF NOT EXISTS \(t)_pending_idx ON \(t) (seq) WHERE status = 'pending'",
-                // The predecessor check and per-aggregate lookups.
-                "CREATE INDEX IF NOT EXISTS \(t)_aggregate_idx ON \(t) (aggregate_id, seq)",
-            ]),
+            SchemaMigration(
+                component: "outbox:\(t)",
+                version: 1,
+                name: "create_outbox",
+                statements: [
+                    """
+                    CREATE TABLE IF NOT EXISTS \(t) (
+                        id uuid PRIMARY KEY,
+                        seq bigserial NOT NULL,
+                        aggregate_type text NOT NULL,
+                        aggregate_id text NOT NULL,
+                        event_type text NOT NULL,
+                        payload jsonb NOT NULL,
+                        headers jsonb NOT NULL DEFAULT '{}',
+                        status text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'completed', 'failed')),
+                        attempts integer NOT NULL DEFAULT 0,
+                        last_error text,
+                        available_at timestamptz NOT NULL DEFAULT now(),
+                        locked_by text,
+                        locked_until timestamptz,
+                        created_at timestamptz NOT NULL DEFAULT now(),
+                        published_at timestamptz
+                    )
+                    """,
+                    // The claim scans pending events in seq order.
+                    "CREATE INDEX IF NOT EXISTS \(t)_pending_idx ON \(t) (seq) WHERE status = 'pending'",
+                    // The predecessor check and per-aggregate lookups.
+                    "CREATE INDEX IF NOT EXISTS \(t)_aggregate_idx ON \(t) (aggregate_id, seq)",
+                ]
+            )
         ]
     }
 }

@@ -40,14 +40,22 @@ public struct PostgresOutboxStore: OutboxStore {
     /// INSERT of the order), that statement runs in the same SQL statement as a CTE: one round trip
     /// for the application's write and its events. The two do not see each other's rows.
     public func enqueue(
-        _ events: [NewOutboxEvent], along statement: PostgresQuery? = nil, on connection: PostgresConnection, logger: Logger
+        _ events: [NewOutboxEvent],
+        along statement: PostgresQuery? = nil,
+        on connection: PostgresConnection,
+        logger: Logger
     ) async throws {
         guard !events.isEmpty else {
             if let statement { try await connection.query(statement, logger: logger) }
             return
         }
-        var ids: [UUID] = [], types: [String] = [], aggregates: [String] = [], eventTypes: [String] = []
-        var payloads: [String] = [], headers: [String] = [], times: [Date] = []
+        var ids: [UUID] = []
+        var types: [String] = []
+        var aggregates: [String] = []
+        var eventTypes: [String] = []
+        var payloads: [String] = []
+        var headers: [String] = []
+        var times: [Date] = []
         for event in events {
             ids.append(event.id)
             types.append(event.aggregateType)
@@ -60,8 +68,14 @@ public struct PostgresOutboxStore: OutboxStore {
         // The application's binds come first; ours are numbered after them.
         var binds = statement?.binds ?? PostgresBindings()
         let first = binds.count
-        binds.append(ids); binds.append(types); binds.append(aggregates); binds.append(eventTypes)
-        binds.append(payloads); binds.append(headers); binds.append(times); binds.append(channel.name)
+        binds.append(ids)
+        binds.append(types)
+        binds.append(aggregates)
+        binds.append(eventTypes)
+        binds.append(payloads)
+        binds.append(headers)
+        binds.append(times)
+        binds.append(channel.name)
         func bind(_ n: Int) -> String { "$\(first + n)" }
         let application = statement.map { "application AS (\n\($0.sql)\n),\n" } ?? ""
         let sql = """
@@ -85,7 +99,12 @@ public struct PostgresOutboxStore: OutboxStore {
     }
 
     /// Writes one event in the caller's transaction.
-    public func enqueue(_ event: NewOutboxEvent, along statement: PostgresQuery? = nil, on connection: PostgresConnection, logger: Logger) async throws {
+    public func enqueue(
+        _ event: NewOutboxEvent,
+        along statement: PostgresQuery? = nil,
+        on connection: PostgresConnection,
+        logger: Logger
+    ) async throws {
         try await enqueue([event], along: statement, on: connection, logger: logger)
     }
 
@@ -101,7 +120,11 @@ public struct PostgresOutboxStore: OutboxStore {
     /// reads the claimed rows through another `projection`). Binds, in order: the limit, the owner,
     /// the lease in milliseconds.
     package static func claimStatement(
-        table: SQLIdentifier, limit: Int, owner: String, leaseDuration: Duration, projection: String = "*"
+        table: SQLIdentifier,
+        limit: Int,
+        owner: String,
+        leaseDuration: Duration,
+        projection: String = "*"
     ) -> PostgresQuery {
         """
         WITH due AS (
@@ -145,18 +168,33 @@ public struct PostgresOutboxStore: OutboxStore {
     /// `JobSetStateIfRunningMany` does: one row per event with what happened to it. Binds, in order:
     /// ids, outcomes (`published`, `retry`, `released`, `parked`), errors, retry times, the owner.
     package static func completeStatement(table: SQLIdentifier, outcomes: [DeliveryOutcome], owner: String) -> PostgresQuery {
-        var ids: [UUID] = [], kinds: [String] = [], errors: [String] = [], retryAt: [Date] = []
+        var ids: [UUID] = []
+        var kinds: [String] = []
+        var errors: [String] = []
+        var retryAt: [Date] = []
         ids.reserveCapacity(outcomes.count)
         for outcome in outcomes {
             switch outcome {
             case .published(let id):
-                ids.append(id); kinds.append("published"); errors.append(""); retryAt.append(.distantPast)
+                ids.append(id)
+                kinds.append("published")
+                errors.append("")
+                retryAt.append(.distantPast)
             case .failed(let id, let error, let at?):
-                ids.append(id); kinds.append("retry"); errors.append(error); retryAt.append(at)
+                ids.append(id)
+                kinds.append("retry")
+                errors.append(error)
+                retryAt.append(at)
             case .failed(let id, let error, nil):
-                ids.append(id); kinds.append("parked"); errors.append(error); retryAt.append(.distantPast)
+                ids.append(id)
+                kinds.append("parked")
+                errors.append(error)
+                retryAt.append(.distantPast)
             case .released(let id, let error):
-                ids.append(id); kinds.append("released"); errors.append(error); retryAt.append(.distantPast)
+                ids.append(id)
+                kinds.append("released")
+                errors.append(error)
+                retryAt.append(.distantPast)
             }
         }
         return """
@@ -178,32 +216,41 @@ public struct PostgresOutboxStore: OutboxStore {
     /// The aggregate's events in commit order.
     public func events(aggregateID: String) async throws -> [OutboxEvent] {
         // -- every event of one aggregate, in commit order
-        let rows = try await client.query("""
+        let rows = try await client.query(
+            """
             SELECT \(unescaped: Self.columns("o")) FROM \(unescaped: table.name) o
             WHERE o.aggregate_id = \(aggregateID) ORDER BY o.seq
-            """, logger: logger)
+            """,
+            logger: logger
+        )
         return try await Self.decodeEvents(rows)
     }
 
     /// Every event in sequence order (verification tools; not for hot paths).
     public func allEvents() async throws -> [OutboxEvent] {
         // -- the whole outbox in commit order
-        let rows = try await client.query("""
+        let rows = try await client.query(
+            """
             SELECT \(unescaped: Self.columns("o")) FROM \(unescaped: table.name) o ORDER BY o.seq
-            """, logger: logger)
+            """,
+            logger: logger
+        )
         return try await Self.decodeEvents(rows)
     }
 
     /// Counts per status and the oldest pending event's age, in one query.
     public func stats() async throws -> OutboxStats {
         // -- counts per status and the age of the oldest pending event
-        let rows = try await client.query("""
+        let rows = try await client.query(
+            """
             SELECT count(*) FILTER (WHERE status = 'pending'),
                    count(*) FILTER (WHERE status = 'completed'),
                    count(*) FILTER (WHERE status = 'failed'),
                    extract(epoch FROM now() - min(created_at) FILTER (WHERE status = 'pending'))::float8
             FROM \(unescaped: table.name)
-            """, logger: logger)
+            """,
+            logger: logger
+        )
         for try await (pending, completed, failed, age) in rows.decode((Int, Int, Int, Double?).self) {
             return OutboxStats(pending: pending, completed: completed, failed: failed, oldestPendingAgeSeconds: age)
         }
@@ -216,9 +263,11 @@ public struct PostgresOutboxStore: OutboxStore {
     }
 
     static func columns(_ alias: String) -> String {
-        ["id", "seq", "aggregate_type", "aggregate_id", "event_type", "payload::text", "headers::text",
-         "status", "attempts", "last_error", "available_at", "created_at", "published_at"]
-            .map { "\(alias).\($0)" }.joined(separator: ", ")
+        [
+            "id", "seq", "aggregate_type", "aggregate_id", "event_type", "payload::text", "headers::text",
+            "status", "attempts", "last_error", "available_at", "created_at", "published_at",
+        ]
+        .map { "\(alias).\($0)" }.joined(separator: ", ")
     }
 
     /// Decodes rows of `columns(_:)`, followed by the previous event's id when `withPrevious`.
@@ -229,11 +278,24 @@ public struct PostgresOutboxStore: OutboxStore {
             let c = try row.decode(
                 (UUID, Int64, String, String, String, String, String, String, Int, String?, Date, Date, Date?).self
             )
-            events.append(OutboxEvent(
-                id: c.0, seq: c.1, aggregateType: c.2, aggregateID: c.3, eventType: c.4,
-                payload: c.5, headers: OutboxHeaders.decode(c.6), status: OutboxStatus(rawValue: c.7) ?? .pending,
-                attempts: c.8, lastError: c.9, availableAt: c.10, createdAt: c.11, publishedAt: c.12, previousID: previous
-            ))
+            events.append(
+                OutboxEvent(
+                    id: c.0,
+                    seq: c.1,
+                    aggregateType: c.2,
+                    aggregateID: c.3,
+                    eventType: c.4,
+                    payload: c.5,
+                    headers: OutboxHeaders.decode(c.6),
+                    status: OutboxStatus(rawValue: c.7) ?? .pending,
+                    attempts: c.8,
+                    lastError: c.9,
+                    availableAt: c.10,
+                    createdAt: c.11,
+                    publishedAt: c.12,
+                    previousID: previous
+                )
+            )
         }
         return events
     }

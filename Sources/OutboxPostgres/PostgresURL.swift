@@ -23,7 +23,7 @@ public struct PostgresURL: Sendable {
     /// Parses `postgres://user[:password]@host[:port]/database[?sslmode=…&schema=…]`; a bad part throws `.invalidURL` naming it.
     public init(_ url: String) throws(OutboxError) {
         guard let components = URLComponents(string: url),
-              components.scheme == "postgres" || components.scheme == "postgresql"
+            components.scheme == "postgres" || components.scheme == "postgresql"
         else {
             throw OutboxError(code: .invalidURL, message: "expected postgres://user[:password]@host[:port]/database")
         }
@@ -65,7 +65,12 @@ public struct PostgresURL: Sendable {
     ///   such as `PostgresOutboxStore.relaySettings`.
     public func clientConfiguration(maximumConnections: Int = 20, settings: [(String, String)] = []) -> PostgresClient.Configuration {
         var configuration = PostgresClient.Configuration(
-            host: host, port: port, username: username, password: password, database: database, tls: tls
+            host: host,
+            port: port,
+            username: username,
+            password: password,
+            database: database,
+            tls: tls
         )
         configuration.options.maximumConnections = maximumConnections
         configuration.options.connectTimeout = .seconds(5)
@@ -76,13 +81,19 @@ public struct PostgresURL: Sendable {
 
     /// Configuration for a single dedicated connection (LISTEN).
     public func connectionConfiguration() -> PostgresConnection.Configuration {
-        let connectionTLS: PostgresConnection.Configuration.TLS = switch sslMode {
-        case "require": .require(try! .init(configuration: .makeClientConfiguration()))
-        case "prefer": .prefer(try! .init(configuration: .makeClientConfiguration()))
-        default: .disable
-        }
+        let connectionTLS: PostgresConnection.Configuration.TLS =
+            switch sslMode {
+            case "require": .require(try! .init(configuration: .makeClientConfiguration()))
+            case "prefer": .prefer(try! .init(configuration: .makeClientConfiguration()))
+            default: .disable
+            }
         var configuration = PostgresConnection.Configuration(
-            host: host, port: port, username: username, password: password, database: database, tls: connectionTLS
+            host: host,
+            port: port,
+            username: username,
+            password: password,
+            database: database,
+            tls: connectionTLS
         )
         if let schema { configuration.options.additionalStartupParameters = [("search_path", schema.name)] }
         return configuration

@@ -31,7 +31,9 @@ public struct PostgresWakeUpListener: Service {
         while !Task.isCancelled {
             do {
                 let connection = try await PostgresConnection.connect(
-                    configuration: configuration, id: 1, logger: logger
+                    configuration: configuration,
+                    id: 1,
+                    logger: logger
                 )
                 if failures > 0 { logger.info("outbox listener reconnected") }
                 failures = 0
@@ -52,11 +54,14 @@ public struct PostgresWakeUpListener: Service {
                 if Task.isCancelled { return }
                 failures += 1
                 let delay = backoff.delay(afterAttempt: failures)
-                logger.info("outbox listener disconnected, retrying", metadata: [
-                    "outbox.listener.attempts": "\(failures)",
-                    "outbox.backoff.seconds": "\(delay.seconds)",
-                    "error": "\(String(reflecting: error))",
-                ])
+                logger.info(
+                    "outbox listener disconnected, retrying",
+                    metadata: [
+                        "outbox.listener.attempts": "\(failures)",
+                        "outbox.backoff.seconds": "\(delay.seconds)",
+                        "error": "\(String(reflecting: error))",
+                    ]
+                )
                 try await Task.sleep(for: delay)
             }
         }

@@ -23,9 +23,11 @@ public struct RedisStreamsPublisher: MessagePublisher {
     public func publish(_ messages: [OutgoingMessage], topic: String) async throws {
         guard !messages.isEmpty else { return }
         let cap = String(maxLength)
-        let replies = try await client.pipeline(messages.map {
-            ["XADD", topic, "MAXLEN", "~", cap, "*", "id", $0.id, "key", $0.key, "body", $0.body]
-        })
+        let replies = try await client.pipeline(
+            messages.map {
+                ["XADD", topic, "MAXLEN", "~", cap, "*", "id", $0.id, "key", $0.key, "body", $0.body]
+            }
+        )
         for reply in replies { try reply.throwingServerError() }
     }
 }

@@ -61,9 +61,12 @@ public struct RedisStreamsSubscriber: MessageSubscriber {
                     accepted.insert(message.brokerID)
                 } catch {
                     // Left pending: XAUTOCLAIM hands it out again after claimIdle.
-                    logger.info("stream handler failed; entry stays pending", metadata: [
-                        "redis.entry": "\(message.brokerID)", "error": "\(error)",
-                    ])
+                    logger.info(
+                        "stream handler failed; entry stays pending",
+                        metadata: [
+                            "redis.entry": "\(message.brokerID)", "error": "\(error)",
+                        ]
+                    )
                 }
             }
             return accepted
@@ -88,16 +91,21 @@ public struct RedisStreamsSubscriber: MessageSubscriber {
                 if Task.isCancelled { return }
                 failures += 1
                 let delay = RedisClient.backoff(attempt: failures, redis.reconnectBackoff)
-                logger.info("redis stream consumer disconnected, reconnecting", metadata: [
-                    "redis.stream": "\(topic)", "redis.backoff.seconds": "\(delay)", "error": "\(error)",
-                ])
+                logger.info(
+                    "redis stream consumer disconnected, reconnecting",
+                    metadata: [
+                        "redis.stream": "\(topic)", "redis.backoff.seconds": "\(delay)", "error": "\(error)",
+                    ]
+                )
                 try await Task.sleep(for: delay)
             }
         }
     }
 
     private func consume(topic: String, connection: RedisConnection, handler: BatchHandler) async throws {
-        let group = configuration.group, consumer = configuration.consumer, count = String(configuration.batchSize)
+        let group = configuration.group
+        let consumer = configuration.consumer
+        let count = String(configuration.batchSize)
         do {
             try await connection.send(["XGROUP", "CREATE", topic, group, "$", "MKSTREAM"])
         } catch let error as RedisError where error.code == .server && error.message.hasPrefix("BUSYGROUP") {
@@ -152,7 +160,11 @@ public struct RedisStreamsSubscriber: MessageSubscriber {
 
     /// Runs the handler on the entries and acknowledges the ones it accepted, in one command.
     private func handle(
-        _ entries: [RedisStreams.Entry], topic: String, connection: RedisConnection, deliveryCount: Int, handler: BatchHandler
+        _ entries: [RedisStreams.Entry],
+        topic: String,
+        connection: RedisConnection,
+        deliveryCount: Int,
+        handler: BatchHandler
     ) async throws {
         var acknowledged: [String] = []
         var messages: [IncomingMessage] = []
@@ -170,9 +182,12 @@ public struct RedisStreamsSubscriber: MessageSubscriber {
                 acknowledged += messages.lazy.map(\.brokerID).filter(accepted.contains)
             } catch {
                 // All left pending: XAUTOCLAIM hands them out again after claimIdle.
-                logger.info("stream batch handler failed; entries stay pending", metadata: [
-                    "redis.entries": "\(messages.count)", "error": "\(error)",
-                ])
+                logger.info(
+                    "stream batch handler failed; entries stay pending",
+                    metadata: [
+                        "redis.entries": "\(messages.count)", "error": "\(error)",
+                    ]
+                )
             }
         }
         guard !acknowledged.isEmpty else { return }

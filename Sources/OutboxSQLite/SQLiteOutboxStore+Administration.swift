@@ -7,11 +7,14 @@ extension SQLiteOutboxStore {
     public func list(status: OutboxStatus?, limit: Int, afterSeq: Int64?) async throws -> [OutboxEvent] {
         let rows = try await storage.read { connection in
             // -- one page of events, optionally of one status, in commit order
-            try await connection.query("""
+            try await connection.query(
+                """
                 SELECT \(Self.columns) FROM \(table.name)
                 WHERE (?1 IS NULL OR status = ?1) AND seq > ?2
                 ORDER BY seq LIMIT ?3
-                """, [status.map { .text($0.rawValue) } ?? .null, .integer(Int(afterSeq ?? 0)), .integer(limit)])
+                """,
+                [status.map { .text($0.rawValue) } ?? .null, .integer(Int(afterSeq ?? 0)), .integer(limit)]
+            )
         }
         return try rows.map(Self.event)
     }
@@ -21,12 +24,15 @@ extension SQLiteOutboxStore {
         let key = SQLiteData.text(id.uuidString.lowercased())
         let result = try await storage.write { connection -> RetryResult in
             // -- requeue the event if it is failed: due now, attempts start again, the last error stays
-            let updated = try await connection.query("""
+            let updated = try await connection.query(
+                """
                 UPDATE \(table.name)
                 SET status = 'pending', attempts = 0, available_at = ?, locked_by = NULL, locked_until = NULL
                 WHERE id = ? AND status = 'failed'
                 RETURNING \(Self.columns)
-                """, [SQLiteStorage.milliseconds(Date()), key])
+                """,
+                [SQLiteStorage.milliseconds(Date()), key]
+            )
             if let row = updated.first { return .requeued(try Self.event(row)) }
             // -- not requeued: say why
             let rows = try await connection.query("SELECT status FROM \(table.name) WHERE id = ?", [key])
@@ -41,12 +47,15 @@ extension SQLiteOutboxStore {
     public func retryFailed(limit: Int) async throws -> Int {
         let count = try await storage.write { connection in
             // -- requeue the oldest failed events
-            try await connection.query("""
+            try await connection.query(
+                """
                 UPDATE \(table.name)
                 SET status = 'pending', attempts = 0, available_at = ?, locked_by = NULL, locked_until = NULL
                 WHERE seq IN (SELECT seq FROM \(table.name) WHERE status = 'failed' ORDER BY seq LIMIT ?)
                 RETURNING seq
-                """, [SQLiteStorage.milliseconds(Date()), .integer(limit)]).count
+                """,
+                [SQLiteStorage.milliseconds(Date()), .integer(limit)]
+            ).count
         }
         if count > 0 { committed() }
         return count
@@ -57,11 +66,14 @@ extension SQLiteOutboxStore {
         // Writers are serialised, so two purgers never overlap; no extra lock is needed.
         try await storage.write { connection in
             // -- a small batch of old completed events
-            try await connection.query("""
+            try await connection.query(
+                """
                 DELETE FROM \(table.name)
                 WHERE seq IN (SELECT seq FROM \(table.name) WHERE status = 'completed' AND published_at < ? LIMIT ?)
                 RETURNING seq
-                """, [SQLiteStorage.milliseconds(cutoff), .integer(limit)]).count
+                """,
+                [SQLiteStorage.milliseconds(cutoff), .integer(limit)]
+            ).count
         }
     }
 }

@@ -25,29 +25,34 @@ public struct SQLiteOutboxStore: OutboxStore {
     public var migrations: [SchemaMigration] {
         let t = table.name
         return [
-            SchemaMigration(component: "outbox:\(t)", version: 1, name: "create_outbox", statements: [
-                """
-                CREATE TABLE IF NOT EXISTS \(t) (
-                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-                    id TEXT NOT NULL UNIQUE,
-                    aggregate_type TEXT NOT NULL,
-                    aggregate_id TEXT NOT NULL,
-                    event_type TEXT NOT NULL,
-                    payload TEXT NOT NULL,
-                    headers TEXT NOT NULL DEFAULT '{}',
-                    status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'completed', 'failed')),
-                    attempts INTEGER NOT NULL DEFAULT 0,
-                    last_error TEXT,
-                    available_at INTEGER NOT NULL,
-                    locked_by TEXT,
-                    locked_until INTEGER,
-                    created_at INTEGER NOT NULL,
-                    published_at INTEGER
-                )
-                """,
-                "CREATE INDEX IF NOT EXISTS \(t)_pending_idx ON \(t) (seq) WHERE status = 'pending'",
-                "CREATE INDEX IF NOT EXISTS \(t)_aggregate_idx ON \(t) (aggregate_id, seq)",
-            ]),
+            SchemaMigration(
+                component: "outbox:\(t)",
+                version: 1,
+                name: "create_outbox",
+                statements: [
+                    """
+                    CREATE TABLE IF NOT EXISTS \(t) (
+                        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                        id TEXT NOT NULL UNIQUE,
+                        aggregate_type TEXT NOT NULL,
+                        aggregate_id TEXT NOT NULL,
+                        event_type TEXT NOT NULL,
+                        payload TEXT NOT NULL,
+                        headers TEXT NOT NULL DEFAULT '{}',
+                        status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'completed', 'failed')),
+                        attempts INTEGER NOT NULL DEFAULT 0,
+                        last_error TEXT,
+                        available_at INTEGER NOT NULL,
+                        locked_by TEXT,
+                        locked_until INTEGER,
+                        created_at INTEGER NOT NULL,
+                        published_at INTEGER
+                    )
+                    """,
+                    "CREATE INDEX IF NOT EXISTS \(t)_pending_idx ON \(t) (seq) WHERE status = 'pending'",
+                    "CREATE INDEX IF NOT EXISTS \(t)_aggregate_idx ON \(t) (aggregate_id, seq)",
+                ]
+            )
         ]
     }
 
@@ -57,14 +62,17 @@ public struct SQLiteOutboxStore: OutboxStore {
         let now = SQLiteStorage.milliseconds(Date())
         for event in events {
             // -- one row per event; seq follows insertion order
-            _ = try await connection.query("""
+            _ = try await connection.query(
+                """
                 INSERT INTO \(table.name) (id, aggregate_type, aggregate_id, event_type, payload, headers, available_at, created_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                """, [
+                """,
+                [
                     .text(event.id.uuidString.lowercased()), .text(event.aggregateType), .text(event.aggregateID),
                     .text(event.eventType), .text(event.payload), .text(OutboxHeaders.encode(event.headers)),
                     now, SQLiteStorage.milliseconds(event.occurredAt),
-                ])
+                ]
+            )
         }
     }
 
@@ -83,7 +91,8 @@ public struct SQLiteOutboxStore: OutboxStore {
     public func claim(limit: Int, owner: String, leaseDuration: Duration) async throws -> ClaimedBatch {
         let now = Date()
         let rows = try await storage.write { connection in
-            try await connection.query("""
+            try await connection.query(
+                """
                 UPDATE \(table.name) SET locked_by = ?1, locked_until = ?2
                 WHERE seq IN (
                     -- due, unleased events, oldest first
@@ -100,10 +109,12 @@ public struct SQLiteOutboxStore: OutboxStore {
                     (SELECT p.id FROM \(table.name) p
                      WHERE p.aggregate_id = \(table.name).aggregate_id AND p.seq < \(table.name).seq
                      ORDER BY p.seq DESC LIMIT 1) AS previous_id
-                """, [
+                """,
+                [
                     .text(owner), SQLiteStorage.milliseconds(now.addingTimeInterval(leaseDuration.seconds)),
                     SQLiteStorage.milliseconds(now), .integer(limit),
-                ])
+                ]
+            )
         }
         return ClaimedBatch(owner: owner, events: try rows.map(Self.event).sorted { $0.seq < $1.seq })
     }
@@ -117,28 +128,37 @@ public struct SQLiteOutboxStore: OutboxStore {
                 switch outcome {
                 case .published(let id):
                     // -- published: completed, where this relay still holds the lease
-                    _ = try await connection.query("""
+                    _ = try await connection.query(
+                        """
                         UPDATE \(table.name) SET status = 'completed', published_at = ?, locked_by = NULL, locked_until = NULL
                         WHERE id = ? AND locked_by = ? AND status = 'pending'
-                        """, [now, .text(id.uuidString.lowercased()), .text(owner)])
+                        """,
+                        [now, .text(id.uuidString.lowercased()), .text(owner)]
+                    )
                 case .released(let id, let error):
                     // -- not attempted (broker unreachable): free for the next claim, no attempt counted
-                    _ = try await connection.query("""
+                    _ = try await connection.query(
+                        """
                         UPDATE \(table.name) SET last_error = ?, locked_by = NULL, locked_until = NULL
                         WHERE id = ? AND locked_by = ? AND status = 'pending'
-                        """, [.text(error), .text(id.uuidString.lowercased()), .text(owner)])
+                        """,
+                        [.text(error), .text(id.uuidString.lowercased()), .text(owner)]
+                    )
                 case .failed(let id, let error, let retryAt):
                     // -- failed: count it, keep the error, back off or park
-                    _ = try await connection.query("""
+                    _ = try await connection.query(
+                        """
                         UPDATE \(table.name)
                         SET attempts = attempts + 1, last_error = ?, locked_by = NULL, locked_until = NULL,
                             available_at = coalesce(?, available_at),
                             status = CASE WHEN ? IS NULL THEN 'failed' ELSE 'pending' END
                         WHERE id = ? AND locked_by = ? AND status = 'pending'
-                        """, [
+                        """,
+                        [
                             .text(error), retryAt.map(SQLiteStorage.milliseconds) ?? .null,
                             retryAt.map(SQLiteStorage.milliseconds) ?? .null, .text(id.uuidString.lowercased()), .text(owner),
-                        ])
+                        ]
+                    )
                 }
             }
         }
@@ -149,7 +169,8 @@ public struct SQLiteOutboxStore: OutboxStore {
         let rows = try await storage.read { connection in
             // -- every event of one aggregate, in commit order
             try await connection.query(
-                "SELECT \(Self.columns) FROM \(table.name) WHERE aggregate_id = ? ORDER BY seq", [.text(aggregateID)]
+                "SELECT \(Self.columns) FROM \(table.name) WHERE aggregate_id = ? ORDER BY seq",
+                [.text(aggregateID)]
             )
         }
         return try rows.map(Self.event)
@@ -167,13 +188,15 @@ public struct SQLiteOutboxStore: OutboxStore {
     public func stats() async throws -> OutboxStats {
         let rows = try await storage.read { connection in
             // -- counts per status and the oldest pending event
-            try await connection.query("""
+            try await connection.query(
+                """
                 SELECT count(CASE WHEN status = 'pending' THEN 1 END) AS pending,
                        count(CASE WHEN status = 'completed' THEN 1 END) AS completed,
                        count(CASE WHEN status = 'failed' THEN 1 END) AS failed,
                        min(CASE WHEN status = 'pending' THEN created_at END) AS oldest
                 FROM \(table.name)
-                """)
+                """
+            )
         }
         let row = rows.first
         return OutboxStats(
@@ -184,20 +207,28 @@ public struct SQLiteOutboxStore: OutboxStore {
         )
     }
 
-    static let columns = "seq, id, aggregate_type, aggregate_id, event_type, payload, headers, status, attempts, last_error, available_at, created_at, published_at"
+    static let columns =
+        "seq, id, aggregate_type, aggregate_id, event_type, payload, headers, status, attempts, last_error, available_at, created_at, published_at"
 
     static func event(_ row: SQLiteRow) throws -> OutboxEvent {
         guard let seq = row.column("seq")?.integer, let idText = row.column("id")?.string, let id = UUID(uuidString: idText),
-              let createdAt = SQLiteStorage.date(row.column("created_at")),
-              let availableAt = SQLiteStorage.date(row.column("available_at"))
+            let createdAt = SQLiteStorage.date(row.column("created_at")),
+            let availableAt = SQLiteStorage.date(row.column("available_at"))
         else { throw OutboxError(code: .corruptRow, message: "outbox row has an unexpected shape") }
         return OutboxEvent(
-            id: id, seq: Int64(seq), aggregateType: row.column("aggregate_type")?.string ?? "",
-            aggregateID: row.column("aggregate_id")?.string ?? "", eventType: row.column("event_type")?.string ?? "",
-            payload: row.column("payload")?.string ?? "{}", headers: OutboxHeaders.decode(row.column("headers")?.string ?? "{}"),
+            id: id,
+            seq: Int64(seq),
+            aggregateType: row.column("aggregate_type")?.string ?? "",
+            aggregateID: row.column("aggregate_id")?.string ?? "",
+            eventType: row.column("event_type")?.string ?? "",
+            payload: row.column("payload")?.string ?? "{}",
+            headers: OutboxHeaders.decode(row.column("headers")?.string ?? "{}"),
             status: OutboxStatus(rawValue: row.column("status")?.string ?? "") ?? .pending,
-            attempts: row.column("attempts")?.integer ?? 0, lastError: row.column("last_error")?.string,
-            availableAt: availableAt, createdAt: createdAt, publishedAt: SQLiteStorage.date(row.column("published_at")),
+            attempts: row.column("attempts")?.integer ?? 0,
+            lastError: row.column("last_error")?.string,
+            availableAt: availableAt,
+            createdAt: createdAt,
+            publishedAt: SQLiteStorage.date(row.column("published_at")),
             previousID: row.column("previous_id")?.string.flatMap(UUID.init(uuidString:))
         )
     }

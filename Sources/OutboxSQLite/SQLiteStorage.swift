@@ -82,11 +82,13 @@ extension SQLiteStorage {
     public func migrate(_ migrations: [SchemaMigration]) async throws -> [String] {
         try await write { connection in
             // -- the ledger of applied migrations
-            _ = try await connection.query("""
+            _ = try await connection.query(
+                """
                 CREATE TABLE IF NOT EXISTS schema_migrations (
                     component TEXT NOT NULL, version INTEGER NOT NULL, name TEXT NOT NULL,
                     applied_at INTEGER NOT NULL, PRIMARY KEY (component, version))
-                """)
+                """
+            )
             // -- what is there already
             let rows = try await connection.query("SELECT component, version FROM schema_migrations")
             let applied = Set(rows.map { "\($0.column("component")?.string ?? "")/\($0.column("version")?.integer ?? 0)" })

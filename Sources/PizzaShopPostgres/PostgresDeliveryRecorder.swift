@@ -1,8 +1,8 @@
 import Foundation
 import Logging
 import Outbox
-import PizzaShop
 import OutboxPostgres
+import PizzaShop
 import PostgresNIO
 
 /// Deliveries and inbox in PostgreSQL: one transaction per delivery, or per batch of deliveries.
@@ -15,22 +15,28 @@ public struct PostgresDeliveryRecorder: DeliveryRecorder {
         self.logger = logger
     }
 
-    public static let migrations = PostgresInbox.migrations + [
-        SchemaMigration(component: "pizza-consumer", version: 1, name: "create_pizza_deliveries", statements: [
-            // No unique key on purpose: the ledger must be able to see a second effect if one happened.
-            """
-            CREATE TABLE IF NOT EXISTS pizza_deliveries (
-                position bigserial PRIMARY KEY,
-                consumer_group text NOT NULL,
-                event_id uuid NOT NULL,
-                order_id text NOT NULL,
-                event_type text NOT NULL,
-                delivered_at timestamptz NOT NULL DEFAULT now()
+    public static let migrations =
+        PostgresInbox.migrations + [
+            SchemaMigration(
+                component: "pizza-consumer",
+                version: 1,
+                name: "create_pizza_deliveries",
+                statements: [
+                    // No unique key on purpose: the ledger must be able to see a second effect if one happened.
+                    """
+                    CREATE TABLE IF NOT EXISTS pizza_deliveries (
+                        position bigserial PRIMARY KEY,
+                        consumer_group text NOT NULL,
+                        event_id uuid NOT NULL,
+                        order_id text NOT NULL,
+                        event_type text NOT NULL,
+                        delivered_at timestamptz NOT NULL DEFAULT now()
+                    )
+                    """,
+                    "CREATE INDEX IF NOT EXISTS pizza_deliveries_group_idx ON pizza_deliveries (consumer_group, order_id, position)",
+                ]
             )
-            """,
-            "CREATE INDEX IF NOT EXISTS pizza_deliveries_group_idx ON pizza_deliveries (consumer_group, order_id, position)",
-        ]),
-    ]
+        ]
 
     public func record(_ envelope: Envelope, group: String, checkOrder: Bool) async throws -> InboxOutcome {
         try await record(batch: [envelope], group: group, checkOrder: [checkOrder])[0]
@@ -44,27 +50,36 @@ public struct PostgresDeliveryRecorder: DeliveryRecorder {
                 throw PizzaShopError(.invalidValue, "event id is not a UUID", field: "id")
             }
             events[envelope.id] = (eventID, envelope.type)
-            messages.append(InboxMessage(
-                eventID: envelope.id, group: group, aggregateID: envelope.subject ?? "", previousEventID: check ? envelope.previousid : nil
-            ))
+            messages.append(
+                InboxMessage(
+                    eventID: envelope.id,
+                    group: group,
+                    aggregateID: envelope.subject ?? "",
+                    previousEventID: check ? envelope.previousid : nil
+                )
+            )
         }
         return try await inbox.receive(batch: messages) { connection, applied in
             let ids = applied.map { events[$0.eventID]!.id }
             // -- the effects, one row per applied event, positions in batch order
-            try await connection.query("""
+            try await connection.query(
+                """
                 INSERT INTO pizza_deliveries (consumer_group, event_id, order_id, event_type)
                 SELECT \(group), event_id, order_id, event_type
                 FROM unnest(\(ids)::uuid[], \(applied.map(\.aggregateID))::text[], \(applied.map { events[$0.eventID]!.type })::text[])
                     WITH ORDINALITY AS e(event_id, order_id, event_type, n)
                 ORDER BY n
-                """, logger: logger)
+                """,
+                logger: logger
+            )
         }
     }
 
     public func deliveries() async throws -> [DeliveryRecord] {
         // -- every applied effect in application order
         let rows = try await inbox.client.query(
-            "SELECT position, consumer_group, event_id, order_id FROM pizza_deliveries ORDER BY position", logger: logger
+            "SELECT position, consumer_group, event_id, order_id FROM pizza_deliveries ORDER BY position",
+            logger: logger
         )
         var result: [DeliveryRecord] = []
         for try await (position, group, eventID, orderID) in rows.decode((Int64, String, UUID, String).self) {
@@ -76,7 +91,8 @@ public struct PostgresDeliveryRecorder: DeliveryRecorder {
     public func inbox() async throws -> [InboxRecord] {
         // -- deliveries per event and group
         let rows = try await inbox.client.query(
-            "SELECT consumer_group, event_id, delivery_count FROM consumer_inbox", logger: logger
+            "SELECT consumer_group, event_id, delivery_count FROM consumer_inbox",
+            logger: logger
         )
         var result: [InboxRecord] = []
         for try await (group, eventID, count) in rows.decode((String, UUID, Int).self) {

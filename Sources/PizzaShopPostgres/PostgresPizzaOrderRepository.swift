@@ -1,8 +1,8 @@
 import Foundation
 import Logging
 import Outbox
-import PizzaShop
 import OutboxPostgres
+import PizzaShop
 import PostgresNIO
 
 /// Orders in PostgreSQL: the order row and its outbox event commit together. Concurrent new orders
@@ -41,40 +41,55 @@ public struct PostgresPizzaOrderRepository: PizzaOrderRepository {
     /// The pizza shop's own migrations followed by the outbox's.
     public var migrations: [SchemaMigration] {
         outbox.migrations + [
-            SchemaMigration(component: "pizza", version: 1, name: "create_pizza_orders", statements: [
-                """
-                CREATE TABLE IF NOT EXISTS pizza_orders (
-                    id uuid PRIMARY KEY,
-                    flavor text NOT NULL,
-                    size text NOT NULL,
-                    quantity integer NOT NULL CHECK (quantity BETWEEN 1 AND 100),
-                    price numeric(10, 2) NOT NULL CHECK (price >= 0),
-                    address text NOT NULL,
-                    user_name text NOT NULL,
-                    created_at timestamptz NOT NULL DEFAULT now()
-                )
-                """,
-            ]),
-            SchemaMigration(component: "pizza", version: 2, name: "add_order_status", statements: [
-                """
-                ALTER TABLE pizza_orders
-                    ADD COLUMN IF NOT EXISTS status text NOT NULL DEFAULT 'received'
-                        CHECK (status IN ('received', 'baking', 'out_for_delivery', 'delivered', 'cancelled')),
-                    ADD COLUMN IF NOT EXISTS updated_at timestamptz
-                """,
-            ]),
-            SchemaMigration(component: "pizza", version: 3, name: "create_idempotency_keys", statements: [
-                """
-                CREATE TABLE IF NOT EXISTS idempotency_keys (
-                    key text PRIMARY KEY,
-                    fingerprint text NOT NULL,
-                    order_id uuid NOT NULL,
-                    event_id uuid NOT NULL,
-                    created_at timestamptz NOT NULL DEFAULT now()
-                )
-                """,
-                "CREATE INDEX IF NOT EXISTS idempotency_keys_created_idx ON idempotency_keys (created_at)",
-            ]),
+            SchemaMigration(
+                component: "pizza",
+                version: 1,
+                name: "create_pizza_orders",
+                statements: [
+                    """
+                    CREATE TABLE IF NOT EXISTS pizza_orders (
+                        id uuid PRIMARY KEY,
+                        flavor text NOT NULL,
+                        size text NOT NULL,
+                        quantity integer NOT NULL CHECK (quantity BETWEEN 1 AND 100),
+                        price numeric(10, 2) NOT NULL CHECK (price >= 0),
+                        address text NOT NULL,
+                        user_name text NOT NULL,
+                        created_at timestamptz NOT NULL DEFAULT now()
+                    )
+                    """
+                ]
+            ),
+            SchemaMigration(
+                component: "pizza",
+                version: 2,
+                name: "add_order_status",
+                statements: [
+                    """
+                    ALTER TABLE pizza_orders
+                        ADD COLUMN IF NOT EXISTS status text NOT NULL DEFAULT 'received'
+                            CHECK (status IN ('received', 'baking', 'out_for_delivery', 'delivered', 'cancelled')),
+                        ADD COLUMN IF NOT EXISTS updated_at timestamptz
+                    """
+                ]
+            ),
+            SchemaMigration(
+                component: "pizza",
+                version: 3,
+                name: "create_idempotency_keys",
+                statements: [
+                    """
+                    CREATE TABLE IF NOT EXISTS idempotency_keys (
+                        key text PRIMARY KEY,
+                        fingerprint text NOT NULL,
+                        order_id uuid NOT NULL,
+                        event_id uuid NOT NULL,
+                        created_at timestamptz NOT NULL DEFAULT now()
+                    )
+                    """,
+                    "CREATE INDEX IF NOT EXISTS idempotency_keys_created_idx ON idempotency_keys (created_at)",
+                ]
+            ),
         ]
     }
 
@@ -86,13 +101,24 @@ public struct PostgresPizzaOrderRepository: PizzaOrderRepository {
     }
 
     private static func insert(_ rows: [NewOrderRows], on connection: PostgresConnection, outbox: PostgresOutboxStore, logger: Logger) async throws {
-        var ids: [UUID] = [], flavors: [String] = [], sizes: [String] = [], quantities: [Int] = []
-        var cents: [Int64] = [], addresses: [String] = [], users: [String] = [], times: [Date] = []
+        var ids: [UUID] = []
+        var flavors: [String] = []
+        var sizes: [String] = []
+        var quantities: [Int] = []
+        var cents: [Int64] = []
+        var addresses: [String] = []
+        var users: [String] = []
+        var times: [Date] = []
         for row in rows {
             let order = row.order
-            ids.append(order.id); flavors.append(order.flavor); sizes.append(order.size)
-            quantities.append(order.quantity); cents.append(order.price.cents); addresses.append(order.address)
-            users.append(order.userName); times.append(order.createdAt)
+            ids.append(order.id)
+            flavors.append(order.flavor)
+            sizes.append(order.size)
+            quantities.append(order.quantity)
+            cents.append(order.price.cents)
+            addresses.append(order.address)
+            users.append(order.userName)
+            times.append(order.createdAt)
         }
         // -- the orders, with their events in the same statement; price travels as integer cents and
         // -- is stored exactly as numeric
@@ -124,7 +150,8 @@ public struct PostgresPizzaOrderRepository: PizzaOrderRepository {
         return try await transaction { connection in
             // -- claim the key (or take over an expired one); a racing request with the same key waits
             // -- here until this transaction ends, then finds the key taken
-            let claimed = try await connection.query("""
+            let claimed = try await connection.query(
+                """
                 INSERT INTO idempotency_keys (key, fingerprint, order_id, event_id, created_at)
                 VALUES (\(idempotency.key), \(idempotency.fingerprint), \(order.id), \(event.id), now())
                 ON CONFLICT (key) DO UPDATE
@@ -132,16 +159,21 @@ public struct PostgresPizzaOrderRepository: PizzaOrderRepository {
                         event_id = excluded.event_id, created_at = excluded.created_at
                     WHERE idempotency_keys.created_at < now() - \(ttlMilliseconds) * interval '1 millisecond'
                 RETURNING order_id
-                """, logger: logger)
+                """,
+                logger: logger
+            )
             var isNew = false
             for try await _ in claimed.decode(UUID.self) { isNew = true }
             if !isNew {
                 // -- the key is live: the first request's order, if this is the same request
-                let rows = try await connection.query("""
+                let rows = try await connection.query(
+                    """
                     SELECT k.fingerprint, k.event_id, \(unescaped: Self.orderColumns("o"))
                     FROM idempotency_keys k JOIN pizza_orders o ON o.id = k.order_id
                     WHERE k.key = \(idempotency.key)
-                    """, logger: logger)
+                    """,
+                    logger: logger
+                )
                 for try await row in rows {
                     let (fingerprint, eventID) = try row.decode((String, UUID).self)
                     guard fingerprint == idempotency.fingerprint else { throw IdempotencyKey.reused(idempotency.key) }
@@ -158,10 +190,13 @@ public struct PostgresPizzaOrderRepository: PizzaOrderRepository {
     /// Deletes idempotency keys older than `ttl`, in one statement (they are small rows).
     public func purgeIdempotencyKeys(olderThan ttl: Duration) async throws -> Int {
         // -- forget expired keys
-        let rows = try await client.query("""
+        let rows = try await client.query(
+            """
             DELETE FROM idempotency_keys WHERE created_at < now() - \(ttl.wholeMilliseconds) * interval '1 millisecond'
             RETURNING key
-            """, logger: logger)
+            """,
+            logger: logger
+        )
         var count = 0
         for try await _ in rows.decode(String.self) { count += 1 }
         return count
@@ -170,9 +205,12 @@ public struct PostgresPizzaOrderRepository: PizzaOrderRepository {
     public func changeStatus(id: UUID, to status: OrderStatus, headers: [String: String]) async throws -> (order: PizzaOrder, eventID: UUID) {
         try await transaction { connection in
             // -- lock the order: concurrent changes of one order queue here, so their events commit in order
-            let rows = try await connection.query("""
+            let rows = try await connection.query(
+                """
                 SELECT \(unescaped: Self.orderColumns) FROM pizza_orders WHERE id = \(id) FOR UPDATE
-                """, logger: logger)
+                """,
+                logger: logger
+            )
             guard var order = try await Self.decodeOrders(rows).first else { throw PizzaOrder.notFound(id) }
             guard order.status.canMove(to: status) else { throw OrderStatusChange.conflict(id, from: order.status, to: status) }
             let change = OrderStatusChange(orderID: id, from: order.status, to: status, changedAt: Date.now.roundedToMilliseconds)
@@ -189,9 +227,12 @@ public struct PostgresPizzaOrderRepository: PizzaOrderRepository {
 
     public func find(id: UUID) async throws -> PizzaOrderView? {
         // -- the order, price back in cents
-        let rows = try await client.query("""
+        let rows = try await client.query(
+            """
             SELECT \(unescaped: Self.orderColumns) FROM pizza_orders WHERE id = \(id)
-            """, logger: logger)
+            """,
+            logger: logger
+        )
         guard let order = try await Self.decodeOrders(rows).first else { return nil }
         return PizzaOrderView(order: order, events: try await outbox.events(aggregateID: id.uuidString.lowercased()))
     }
@@ -203,9 +244,12 @@ public struct PostgresPizzaOrderRepository: PizzaOrderRepository {
     /// Every order, oldest first (for verification tools and tests).
     public func all() async throws -> [PizzaOrder] {
         // -- all orders with exact prices
-        let rows = try await client.query("""
+        let rows = try await client.query(
+            """
             SELECT \(unescaped: Self.orderColumns) FROM pizza_orders ORDER BY created_at, id
-            """, logger: logger)
+            """,
+            logger: logger
+        )
         return try await Self.decodeOrders(rows)
     }
 
@@ -231,12 +275,16 @@ public struct PostgresPizzaOrderRepository: PizzaOrderRepository {
     static func decodeOrder(_ row: PostgresRow, offset: Int) throws -> PizzaOrder {
         let cells = row.makeRandomAccess()
         let new = NewPizzaOrder(
-            flavor: try cells[offset + 1].decode(String.self), size: try cells[offset + 2].decode(String.self),
-            quantity: try cells[offset + 3].decode(Int.self), price: Money(cents: try cells[offset + 4].decode(Int64.self)),
-            address: try cells[offset + 5].decode(String.self), userName: try cells[offset + 6].decode(String.self)
+            flavor: try cells[offset + 1].decode(String.self),
+            size: try cells[offset + 2].decode(String.self),
+            quantity: try cells[offset + 3].decode(Int.self),
+            price: Money(cents: try cells[offset + 4].decode(Int64.self)),
+            address: try cells[offset + 5].decode(String.self),
+            userName: try cells[offset + 6].decode(String.self)
         )
         return PizzaOrder(
-            id: try cells[offset].decode(UUID.self), order: new,
+            id: try cells[offset].decode(UUID.self),
+            order: new,
             createdAt: try cells[offset + 7].decode(Date.self).roundedToMilliseconds,
             status: OrderStatus(rawValue: try cells[offset + 8].decode(String.self)) ?? .received
         )

@@ -1,7 +1,7 @@
 import Foundation
 import Outbox
-import PizzaShop
 import OutboxSQLite
+import PizzaShop
 import SQLiteNIO
 
 /// Orders in SQLite: the order row and its outbox event commit together. Prices are integer cents.
@@ -26,38 +26,53 @@ public struct SQLitePizzaOrderRepository: PizzaOrderRepository, ProducerLedgerSo
     /// The outbox's migrations followed by the pizza shop's.
     public var migrations: [SchemaMigration] {
         outbox.migrations + [
-            SchemaMigration(component: "pizza", version: 1, name: "create_pizza_orders", statements: [
-                """
-                CREATE TABLE IF NOT EXISTS pizza_orders (
-                    id TEXT PRIMARY KEY,
-                    flavor TEXT NOT NULL,
-                    size TEXT NOT NULL,
-                    quantity INTEGER NOT NULL CHECK (quantity BETWEEN 1 AND 100),
-                    price_cents INTEGER NOT NULL CHECK (price_cents >= 0),
-                    address TEXT NOT NULL,
-                    user_name TEXT NOT NULL,
-                    created_at INTEGER NOT NULL
-                )
-                """,
-            ]),
-            SchemaMigration(component: "pizza", version: 2, name: "add_order_status", statements: [
-                """
-                ALTER TABLE pizza_orders ADD COLUMN status TEXT NOT NULL DEFAULT 'received'
-                    CHECK (status IN ('received', 'baking', 'out_for_delivery', 'delivered', 'cancelled'))
-                """,
-                "ALTER TABLE pizza_orders ADD COLUMN updated_at INTEGER",
-            ]),
-            SchemaMigration(component: "pizza", version: 3, name: "create_idempotency_keys", statements: [
-                """
-                CREATE TABLE IF NOT EXISTS idempotency_keys (
-                    key TEXT PRIMARY KEY,
-                    fingerprint TEXT NOT NULL,
-                    order_id TEXT NOT NULL,
-                    event_id TEXT NOT NULL,
-                    created_at INTEGER NOT NULL
-                )
-                """,
-            ]),
+            SchemaMigration(
+                component: "pizza",
+                version: 1,
+                name: "create_pizza_orders",
+                statements: [
+                    """
+                    CREATE TABLE IF NOT EXISTS pizza_orders (
+                        id TEXT PRIMARY KEY,
+                        flavor TEXT NOT NULL,
+                        size TEXT NOT NULL,
+                        quantity INTEGER NOT NULL CHECK (quantity BETWEEN 1 AND 100),
+                        price_cents INTEGER NOT NULL CHECK (price_cents >= 0),
+                        address TEXT NOT NULL,
+                        user_name TEXT NOT NULL,
+                        created_at INTEGER NOT NULL
+                    )
+                    """
+                ]
+            ),
+            SchemaMigration(
+                component: "pizza",
+                version: 2,
+                name: "add_order_status",
+                statements: [
+                    """
+                    ALTER TABLE pizza_orders ADD COLUMN status TEXT NOT NULL DEFAULT 'received'
+                        CHECK (status IN ('received', 'baking', 'out_for_delivery', 'delivered', 'cancelled'))
+                    """,
+                    "ALTER TABLE pizza_orders ADD COLUMN updated_at INTEGER",
+                ]
+            ),
+            SchemaMigration(
+                component: "pizza",
+                version: 3,
+                name: "create_idempotency_keys",
+                statements: [
+                    """
+                    CREATE TABLE IF NOT EXISTS idempotency_keys (
+                        key TEXT PRIMARY KEY,
+                        fingerprint TEXT NOT NULL,
+                        order_id TEXT NOT NULL,
+                        event_id TEXT NOT NULL,
+                        created_at INTEGER NOT NULL
+                    )
+                    """
+                ]
+            ),
         ]
     }
 
@@ -74,10 +89,13 @@ public struct SQLitePizzaOrderRepository: PizzaOrderRepository, ProducerLedgerSo
         let now = Date()
         let result = try await storage.write { connection -> CreatedOrder in
             // -- the key, if it is remembered and not expired (writers are serialised: no race)
-            let known = try await connection.query("""
+            let known = try await connection.query(
+                """
                 SELECT k.fingerprint, k.event_id, o.* FROM idempotency_keys k JOIN pizza_orders o ON o.id = k.order_id
                 WHERE k.key = ? AND k.created_at > ?
-                """, [.text(idempotency.key), SQLiteStorage.milliseconds(now.addingTimeInterval(-idempotency.ttl.seconds))])
+                """,
+                [.text(idempotency.key), SQLiteStorage.milliseconds(now.addingTimeInterval(-idempotency.ttl.seconds))]
+            )
             if let row = known.first {
                 guard row.column("fingerprint")?.string == idempotency.fingerprint else { throw IdempotencyKey.reused(idempotency.key) }
                 guard let original = Self.order(row), let eventID = row.column("event_id")?.string.flatMap(UUID.init(uuidString:)) else {
@@ -86,12 +104,15 @@ public struct SQLitePizzaOrderRepository: PizzaOrderRepository, ProducerLedgerSo
                 return CreatedOrder(order: original, eventID: eventID, replayed: true)
             }
             // -- remember the key (replacing an expired one) with the order it creates
-            _ = try await connection.query("""
+            _ = try await connection.query(
+                """
                 INSERT OR REPLACE INTO idempotency_keys (key, fingerprint, order_id, event_id, created_at) VALUES (?, ?, ?, ?, ?)
-                """, [
+                """,
+                [
                     .text(idempotency.key), .text(idempotency.fingerprint), .text(order.id.uuidString.lowercased()),
                     .text(event.id.uuidString.lowercased()), SQLiteStorage.milliseconds(now),
-                ])
+                ]
+            )
             try await Self.insert(order, event: event, on: connection, outbox: outbox)
             return CreatedOrder(order: order, eventID: event.id, replayed: false)
         }
@@ -111,14 +132,17 @@ public struct SQLitePizzaOrderRepository: PizzaOrderRepository, ProducerLedgerSo
 
     private static func insert(_ order: PizzaOrder, event: NewOutboxEvent, on connection: SQLiteConnection, outbox: SQLiteOutboxStore) async throws {
         // -- the order
-        _ = try await connection.query("""
+        _ = try await connection.query(
+            """
             INSERT INTO pizza_orders (id, flavor, size, quantity, price_cents, address, user_name, created_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            """, [
+            """,
+            [
                 .text(order.id.uuidString.lowercased()), .text(order.flavor), .text(order.size), .integer(order.quantity),
                 .integer(Int(order.price.cents)), .text(order.address), .text(order.userName),
                 SQLiteStorage.milliseconds(order.createdAt),
-            ])
+            ]
+        )
         // -- its event, in the same transaction
         try await outbox.enqueue([event], on: connection)
     }
@@ -127,7 +151,8 @@ public struct SQLitePizzaOrderRepository: PizzaOrderRepository, ProducerLedgerSo
         let result = try await storage.write { connection -> (PizzaOrder, UUID) in
             // -- the order as it is now (the write transaction already excludes other writers)
             let rows = try await connection.query(
-                "SELECT * FROM pizza_orders WHERE id = ?", [.text(id.uuidString.lowercased())]
+                "SELECT * FROM pizza_orders WHERE id = ?",
+                [.text(id.uuidString.lowercased())]
             )
             guard var order = rows.first.flatMap(Self.order) else { throw PizzaOrder.notFound(id) }
             guard order.status.canMove(to: status) else { throw OrderStatusChange.conflict(id, from: order.status, to: status) }
@@ -178,15 +203,20 @@ public struct SQLitePizzaOrderRepository: PizzaOrderRepository, ProducerLedgerSo
 
     static func order(_ row: SQLiteRow) -> PizzaOrder? {
         guard let idText = row.column("id")?.string, let id = UUID(uuidString: idText),
-              let cents = row.column("price_cents")?.integer, let created = row.column("created_at")?.integer
+            let cents = row.column("price_cents")?.integer, let created = row.column("created_at")?.integer
         else { return nil }
         let new = NewPizzaOrder(
-            flavor: row.column("flavor")?.string ?? "", size: row.column("size")?.string ?? "",
-            quantity: row.column("quantity")?.integer ?? 0, price: Money(cents: Int64(cents)),
-            address: row.column("address")?.string ?? "", userName: row.column("user_name")?.string ?? ""
+            flavor: row.column("flavor")?.string ?? "",
+            size: row.column("size")?.string ?? "",
+            quantity: row.column("quantity")?.integer ?? 0,
+            price: Money(cents: Int64(cents)),
+            address: row.column("address")?.string ?? "",
+            userName: row.column("user_name")?.string ?? ""
         )
         return PizzaOrder(
-            id: id, order: new, createdAt: Date(timeIntervalSince1970: Double(created) / 1000).roundedToMilliseconds,
+            id: id,
+            order: new,
+            createdAt: Date(timeIntervalSince1970: Double(created) / 1000).roundedToMilliseconds,
             status: row.column("status")?.string.flatMap(OrderStatus.init(rawValue:)) ?? .received
         )
     }

@@ -101,7 +101,11 @@ public struct DeliveryLedger: Sendable {
     }
 
     /// Reads both sides and builds the ledger.
-    public static func read(producer: any ProducerLedgerSource, consumer: any DeliveryRecorder, expectedGroups: [String] = []) async throws -> DeliveryLedger {
+    public static func read(
+        producer: any ProducerLedgerSource,
+        consumer: any DeliveryRecorder,
+        expectedGroups: [String] = []
+    ) async throws -> DeliveryLedger {
         async let orderIDs = producer.orderIDs()
         async let events = producer.outboxEvents()
         async let deliveries = consumer.deliveries()
@@ -113,7 +117,8 @@ public struct DeliveryLedger: Sendable {
     public var table: String {
         func row(_ cells: [String], _ widths: [Int]) -> String {
             zip(cells, widths).enumerated().map { index, pair in
-                index == 0 ? pair.0.padding(toLength: pair.1, withPad: " ", startingAt: 0)
+                index == 0
+                    ? pair.0.padding(toLength: pair.1, withPad: " ", startingAt: 0)
                     : String(repeating: " ", count: max(0, pair.1 - pair.0.count)) + pair.0
             }.joined(separator: "  ")
         }
@@ -129,20 +134,32 @@ public struct DeliveryLedger: Sendable {
         lines.append("  " + row(["group", "delivered", "lost", "dup-deliveries", "dup-effects", "out-of-order"], widths))
         if groups.isEmpty { lines.append("  (no consumer group has recorded anything)") }
         for group in groups {
-            lines.append("  " + row([group.group, "\(group.delivered)", "\(group.lost)", "\(group.duplicateDeliveries)",
-                                     "\(group.duplicateEffects)", "\(group.outOfOrder)"], widths))
+            lines.append(
+                "  "
+                    + row(
+                        [
+                            group.group, "\(group.delivered)", "\(group.lost)", "\(group.duplicateDeliveries)",
+                            "\(group.duplicateEffects)", "\(group.outOfOrder)",
+                        ],
+                        widths
+                    )
+            )
         }
         if !failed.isEmpty {
             lines.append("failed events (parked after their last attempt, with their orders' later events waiting;")
             lines.append("  `pizza outbox retry <event>` or POST /admin/outbox/{id}/retry requeues one):")
             for event in failed.prefix(20) {
-                lines.append("  event \(event.id.uuidString.lowercased())  order \(event.aggregateID)  attempts \(event.attempts)  error: \(event.lastError ?? "-")")
+                lines.append(
+                    "  event \(event.id.uuidString.lowercased())  order \(event.aggregateID)  attempts \(event.attempts)  error: \(event.lastError ?? "-")"
+                )
             }
             if failed.count > 20 { lines.append("  … and \(failed.count - 20) more") }
         }
-        lines.append(isHealthy
-            ? "result: OK — nothing lost, no duplicate effect, nothing out of order"
-            : "result: FAILED — see lost, dup-effects and out-of-order above")
+        lines.append(
+            isHealthy
+                ? "result: OK — nothing lost, no duplicate effect, nothing out of order"
+                : "result: FAILED — see lost, dup-effects and out-of-order above"
+        )
         return lines.joined(separator: "\n")
     }
 }

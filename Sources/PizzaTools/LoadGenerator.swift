@@ -1,9 +1,9 @@
 import AsyncHTTPClient
 import Foundation
 import Logging
+import NIOCore
 import Outbox
 import PizzaShop
-import NIOCore
 import Synchronization
 
 /// The pizza client: sends random orders to `POST /pizza` with bounded concurrency and an optional
@@ -20,7 +20,11 @@ public struct LoadGenerator: Sendable {
         public var requestTimeout: Duration
 
         public init(
-            baseURL: String, orders: Int, concurrency: Int, rate: Double? = nil, statusChanges: Double = 0,
+            baseURL: String,
+            orders: Int,
+            concurrency: Int,
+            rate: Double? = nil,
+            statusChanges: Double = 0,
             requestTimeout: Duration = .seconds(30)
         ) {
             self.baseURL = baseURL
@@ -58,8 +62,13 @@ public struct LoadGenerator: Sendable {
         func report() -> LoadReport {
             let c = counters.withLock { $0 }
             return LoadReport(
-                sent: c.done, accepted: c.accepted, rejected: c.rejected, failed: c.failed,
-                elapsed: ContinuousClock.now - start, latencies: c.latencies, statusChanges: c.changes
+                sent: c.done,
+                accepted: c.accepted,
+                rejected: c.rejected,
+                failed: c.failed,
+                elapsed: ContinuousClock.now - start,
+                latencies: c.latencies,
+                statusChanges: c.changes
             )
         }
     }
@@ -106,7 +115,9 @@ public struct LoadGenerator: Sendable {
     }
 
     private func worker(
-        client: HTTPClient, url: String, tally: Tally
+        client: HTTPClient,
+        url: String,
+        tally: Tally
     ) async throws {
         let generator = OrderGenerator()
         let encoder = PizzaJSON.encoder()
@@ -138,8 +149,9 @@ public struct LoadGenerator: Sendable {
                 }
             }
             if (200..<300).contains(status), configuration.statusChanges > 0,
-               Double.random(in: 0..<1) < configuration.statusChanges,
-               let id = Self.orderID(in: body) {
+                Double.random(in: 0..<1) < configuration.statusChanges,
+                let id = Self.orderID(in: body)
+            {
                 try await changeStatus(of: id, url: url, client: client, tally: tally)
             }
         }

@@ -35,7 +35,12 @@ public struct LoadReport: Sendable, Equatable {
     }
 
     public init(
-        sent: Int, accepted: Int, rejected: Int, failed: Int, elapsed: Duration, latencies: [Duration],
+        sent: Int,
+        accepted: Int,
+        rejected: Int,
+        failed: Int,
+        elapsed: Duration,
+        latencies: [Duration],
         statusChanges: StatusChanges = StatusChanges()
     ) {
         self.sent = sent
@@ -62,7 +67,10 @@ public struct LoadReport: Sendable, Equatable {
     /// The closing summary, one line per aspect.
     public var summary: String {
         func ms(_ duration: Duration) -> String { String(format: "%.2f ms", duration.seconds * 1000) }
-        let changes = statusChanges.sent == 0 ? "" : """
+        let changes =
+            statusChanges.sent == 0
+            ? ""
+            : """
 
             status changes: \(statusChanges.sent) sent, \(statusChanges.accepted) accepted, \(statusChanges.rejected) rejected, \(statusChanges.failed) failed
             """

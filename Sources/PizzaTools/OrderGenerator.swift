@@ -1,4 +1,5 @@
 import PizzaShop
+
 /// Random orders in the style of the original client.
 public struct OrderGenerator: Sendable {
     public static let flavors = ["Margherita", "Pepperoni", "Hawaiian", "Veggie", "BBQ Chicken", "Four Cheese", "Meat Lovers", "Mushroom"]

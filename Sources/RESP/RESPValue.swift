@@ -58,20 +58,31 @@ extension RESPValue {
     private func append(to out: inout [UInt8]) {
         switch self {
         case .simpleString(let text):
-            out.append(UInt8(ascii: "+")); out += Array(text.utf8); out += [13, 10]
+            out.append(UInt8(ascii: "+"))
+            out += Array(text.utf8)
+            out += [13, 10]
         case .error(let text):
-            out.append(UInt8(ascii: "-")); out += Array(text.utf8); out += [13, 10]
+            out.append(UInt8(ascii: "-"))
+            out += Array(text.utf8)
+            out += [13, 10]
         case .integer(let value):
-            out.append(UInt8(ascii: ":")); out += Array(String(value).utf8); out += [13, 10]
+            out.append(UInt8(ascii: ":"))
+            out += Array(String(value).utf8)
+            out += [13, 10]
         case .bulkString(nil):
             out += Array("$-1\r\n".utf8)
         case .bulkString(let bytes?):
-            out.append(UInt8(ascii: "$")); out += Array(String(bytes.count).utf8); out += [13, 10]
-            out += bytes; out += [13, 10]
+            out.append(UInt8(ascii: "$"))
+            out += Array(String(bytes.count).utf8)
+            out += [13, 10]
+            out += bytes
+            out += [13, 10]
         case .array(nil):
             out += Array("*-1\r\n".utf8)
         case .array(let elements?):
-            out.append(UInt8(ascii: "*")); out += Array(String(elements.count).utf8); out += [13, 10]
+            out.append(UInt8(ascii: "*"))
+            out += Array(String(elements.count).utf8)
+            out += [13, 10]
             for element in elements { element.append(to: &out) }
         }
     }

@@ -82,7 +82,9 @@ public actor RedisClient {
         }
         do {
             let fresh = try await RedisConnection.connect(
-                configuration: configuration, eventLoopGroup: eventLoopGroup, logger: logger
+                configuration: configuration,
+                eventLoopGroup: eventLoopGroup,
+                logger: logger
             )
             if failedAttempts > 0 {
                 logger.info("redis reconnected", metadata: ["redis.attempts": "\(failedAttempts)"])

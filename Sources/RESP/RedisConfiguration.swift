@@ -23,8 +23,13 @@ public struct RedisConfiguration: Sendable, Equatable {
 
     /// A configuration from its parts.
     public init(
-        host: String = "localhost", port: Int = 6379, username: String? = nil, password: String? = nil,
-        database: Int = 0, connectTimeout: Duration = .seconds(5), commandTimeout: Duration = .seconds(10),
+        host: String = "localhost",
+        port: Int = 6379,
+        username: String? = nil,
+        password: String? = nil,
+        database: Int = 0,
+        connectTimeout: Duration = .seconds(5),
+        commandTimeout: Duration = .seconds(10),
         reconnectBackoff: (initial: Duration, max: Duration) = (.milliseconds(100), .seconds(5))
     ) {
         self.host = host

@@ -42,20 +42,27 @@ public struct RedisSubscription: Sendable {
         var failures = 0
         while !Task.isCancelled {
             do {
-                try await runOnce(onSubscribed: {
-                    failures = 0
-                }, onReady: onSubscribed, handler: handler)
+                try await runOnce(
+                    onSubscribed: {
+                        failures = 0
+                    },
+                    onReady: onSubscribed,
+                    handler: handler
+                )
             } catch is CancellationError {
                 return
             } catch {
                 if Task.isCancelled { return }
                 failures += 1
                 let delay = RedisClient.backoff(attempt: failures, configuration.reconnectBackoff)
-                logger.info("redis subscription lost, reconnecting", metadata: [
-                    "redis.channels": "\(channels.joined(separator: ","))",
-                    "redis.backoff.seconds": "\(delay.seconds)",
-                    "error": "\(error)",
-                ])
+                logger.info(
+                    "redis subscription lost, reconnecting",
+                    metadata: [
+                        "redis.channels": "\(channels.joined(separator: ","))",
+                        "redis.backoff.seconds": "\(delay.seconds)",
+                        "error": "\(error)",
+                    ]
+                )
                 try await Task.sleep(for: delay)
             }
         }
@@ -68,11 +75,13 @@ public struct RedisSubscription: Sendable {
     ) async throws {
         let (stream, continuation) = AsyncStream.makeStream(of: RedisPubSubMessage.self)
         let connection = try await RedisConnection.connect(
-            configuration: configuration, eventLoopGroup: eventLoopGroup, logger: logger,
+            configuration: configuration,
+            eventLoopGroup: eventLoopGroup,
+            logger: logger,
             onPush: { value in
                 guard let parts = value.array, parts.count >= 3,
-                      case .bulkString(let payload?) = parts[parts.count - 1],
-                      let channel = parts[parts.count - 2].string
+                    case .bulkString(let payload?) = parts[parts.count - 1],
+                    let channel = parts[parts.count - 2].string
                 else { return }
                 continuation.yield(RedisPubSubMessage(channel: channel, payload: payload))
             }

@@ -61,10 +61,14 @@ import Testing
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pizza-demo-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
-        let demo = try PizzaProcess("demo", [
-            "demo", "--orders", "20", "--port", "0", "--keep-running",
-            "--database-url", "sqlite:" + directory.appendingPathComponent("demo.sqlite").path,
-        ], logDirectory: directory)
+        let demo = try PizzaProcess(
+            "demo",
+            [
+                "demo", "--orders", "20", "--port", "0", "--keep-running",
+                "--database-url", "sqlite:" + directory.appendingPathComponent("demo.sqlite").path,
+            ],
+            logDirectory: directory
+        )
         defer { demo.stop() }
         try await waitUntil("the demo to finish its run and keep running") { demo.output.contains("press Ctrl-C to stop") }
         demo.process.interrupt()

@@ -24,7 +24,8 @@ struct OrderingTests {
             try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
             let topic = TestServers.uniqueName("pizza_orders")
             let environment = ["DATABASE_URL": schema.url, "REDIS_URL": try TestServers.requireRedisURL()]
-            let producerPort = try freePort(), consumerPort = try freePort()
+            let producerPort = try freePort()
+            let consumerPort = try freePort()
 
             let migrate = try await PizzaProcess.run(["migrate"], environment: environment)
             #expect(migrate.status == 0, "\(migrate.output)")
@@ -32,15 +33,21 @@ struct OrderingTests {
             try processes.start("producer-api", ["producer-api", "--port", "\(producerPort)", "--no-migrate"])
             // Small batches, some latency and random failures: the three jobs interleave and retry a lot.
             for index in 0..<3 {
-                try processes.start("job-\(index)", [
-                    "job", "--topic", topic, "--no-migrate", "--batch-size", "4", "--simulate-latency-ms", "4",
-                    "--failure-rate", "0.1", "--max-attempts", "20", "--retry-initial", "0.02", "--retry-max", "0.2",
-                    "--simulate-decline-user", "Mallory", "--poll-interval", "0.2",
-                ])
+                try processes.start(
+                    "job-\(index)",
+                    [
+                        "job", "--topic", topic, "--no-migrate", "--batch-size", "4", "--simulate-latency-ms", "4",
+                        "--failure-rate", "0.1", "--max-attempts", "20", "--retry-initial", "0.02", "--retry-max", "0.2",
+                        "--simulate-decline-user", "Mallory", "--poll-interval", "0.2",
+                    ]
+                )
             }
-            try processes.start("consumer", [
-                "consumer-api", "--topic", topic, "--group", "ordering", "--port", "\(consumerPort)", "--database-url", schema.url,
-            ])
+            try processes.start(
+                "consumer",
+                [
+                    "consumer-api", "--topic", topic, "--group", "ordering", "--port", "\(consumerPort)", "--database-url", schema.url,
+                ]
+            )
 
             try await processes.run { http in
                 try await waitUntil("producer-api ready") { await httpGet(http, "http://127.0.0.1:\(producerPort)/readyz")?.status == 200 }
@@ -49,11 +56,18 @@ struct OrderingTests {
                 // The poison order: its created event always fails payment; its status changes wait behind it.
                 let base = "http://127.0.0.1:\(producerPort)/pizza"
                 let poisonTrace = "0af7651916cd43dd8448eb211c80319c"
-                let poison = try await send(http, .POST, base, #"{"flavor":"Hawaiian","size":"Large","quantity":1,"price":12.5,"address":"1 Poison Way","user_name":"Mallory"}"#,
-                                            traceparent: "00-\(poisonTrace)-b7ad6b7169203331-01")
+                let poison = try await send(
+                    http,
+                    .POST,
+                    base,
+                    #"{"flavor":"Hawaiian","size":"Large","quantity":1,"price":12.5,"address":"1 Poison Way","user_name":"Mallory"}"#,
+                    traceparent: "00-\(poisonTrace)-b7ad6b7169203331-01"
+                )
                 // A traced order that flows: its trace reaches the consumer's log lines.
                 let flowingTrace = "4bf92f3577b34da6a3ce929d0e0e4736"
-                #expect(try await send(http, .POST, base, ValidationTestsBody.valid, traceparent: "00-\(flowingTrace)-00f067aa0ba902b7-01").status == 201)
+                #expect(
+                    try await send(http, .POST, base, ValidationTestsBody.valid, traceparent: "00-\(flowingTrace)-00f067aa0ba902b7-01").status == 201
+                )
                 #expect(poison.status == 201)
                 let poisonID = try #require(try JSONDecoder().decode([String: JSONValue].self, from: Data(poison.body.utf8))["id"]?.stringValue)
                 for status in ["baking", "cancelled"] {
@@ -113,7 +127,13 @@ struct OrderingTests {
         }
     }
 
-    func send(_ http: HTTPClient, _ method: HTTPMethod, _ url: String, _ body: String, traceparent: String? = nil) async throws -> (status: Int, body: String) {
+    func send(
+        _ http: HTTPClient,
+        _ method: HTTPMethod,
+        _ url: String,
+        _ body: String,
+        traceparent: String? = nil
+    ) async throws -> (status: Int, body: String) {
         var request = HTTPClientRequest(url: url)
         request.method = method
         request.headers.add(name: "Content-Type", value: "application/json")

@@ -4,8 +4,8 @@ import Outbox
 import OutboxPostgres
 import OutboxTesting
 import PizzaShop
-import PizzaTools
 import PizzaShopPostgres
+import PizzaTools
 import TestSupport
 import Testing
 
@@ -23,8 +23,12 @@ struct OutageTests {
             let logs = FileManager.default.temporaryDirectory.appendingPathComponent(schema.name)
             try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
             // Nothing listens on this port: every publish fails.
-            let job = try PizzaProcess("job", ["job", "--redis-url", "redis://127.0.0.1:\(try freePort())", "--no-migrate", "--max-attempts", "100"],
-                                       environment: ["DATABASE_URL": schema.url], logDirectory: logs)
+            let job = try PizzaProcess(
+                "job",
+                ["job", "--redis-url", "redis://127.0.0.1:\(try freePort())", "--no-migrate", "--max-attempts", "100"],
+                environment: ["DATABASE_URL": schema.url],
+                logDirectory: logs
+            )
             defer { job.stop() }
             let marker = "relay batch failed, backing off"
             try await waitUntil("four backoff steps in the job's log", timeout: .seconds(60)) {

@@ -22,7 +22,8 @@ struct SystemEndToEndTests {
             try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
             let topic = TestServers.uniqueName("pizza_orders")
             let environment = ["DATABASE_URL": schema.url, "REDIS_URL": try TestServers.requireRedisURL()]
-            let producerPort = try freePort(), consumerPorts = [try freePort(), try freePort()]
+            let producerPort = try freePort()
+            let consumerPorts = [try freePort(), try freePort()]
 
             let migrate = try await PizzaProcess.run(["migrate"], environment: environment)
             #expect(migrate.status == 0, "\(migrate.output)")
@@ -34,7 +35,10 @@ struct SystemEndToEndTests {
             }
             for (index, port) in consumerPorts.enumerated() {
                 // With Streams, two groups: each receives every event.
-                try processes.start("consumer-\(index)", ["consumer-api", "--broker", broker, "--group", "group-\(index)", "--port", "\(port)", "--topic", topic])
+                try processes.start(
+                    "consumer-\(index)",
+                    ["consumer-api", "--broker", broker, "--group", "group-\(index)", "--port", "\(port)", "--topic", topic]
+                )
             }
 
             try await processes.run { http in
@@ -42,7 +46,9 @@ struct SystemEndToEndTests {
                 for port in consumerPorts {
                     // Pub/Sub keeps nothing for late subscribers, and a Streams group starts at the end of
                     // the stream: wait until they are subscribed.
-                    try await waitUntil("consumer-api on \(port) subscribed") { await httpGet(http, "http://127.0.0.1:\(port)/readyz")?.status == 200 }
+                    try await waitUntil("consumer-api on \(port) subscribed") {
+                        await httpGet(http, "http://127.0.0.1:\(port)/readyz")?.status == 200
+                    }
                 }
 
                 let run = try await PizzaProcess.run(["client", "--url", "http://127.0.0.1:\(producerPort)", "--orders", "200", "--concurrency", "8"])
@@ -82,7 +88,10 @@ struct SystemEndToEndTests {
                     let encoder = PizzaJSON.encoder()
                     let sent = Set(try orders.map { String(decoding: try encoder.encode($0), as: UTF8.self) })
                     let got = Set(try delivered.map { String(decoding: try encoder.encode($0), as: UTF8.self) })
-                    #expect(got == sent, "\(got.subtracting(sent).count) delivered orders differ from pizza_orders, e.g. \(got.subtracting(sent).first ?? "-")")
+                    #expect(
+                        got == sent,
+                        "\(got.subtracting(sent).count) delivered orders differ from pizza_orders, e.g. \(got.subtracting(sent).first ?? "-")"
+                    )
                 }
             }
 

@@ -53,7 +53,11 @@ struct PostgresStoreTests {
             struct Rollback: Error {}
             await #expect {
                 try await client.withTransaction(logger: logger) { connection in
-                    try await store.enqueue(NewOutboxEvent(aggregateType: "T", aggregateID: "a", eventType: "E", payload: "{}"), on: connection, logger: logger)
+                    try await store.enqueue(
+                        NewOutboxEvent(aggregateType: "T", aggregateID: "a", eventType: "E", payload: "{}"),
+                        on: connection,
+                        logger: logger
+                    )
                     throw Rollback()
                 }
             } throws: { error in
@@ -98,7 +102,11 @@ struct PostgresStoreTests {
                 // The listener signals once when it starts listening (to catch up); consume that first.
                 await signal.wait()
                 try await client.withTransaction(logger: logger) { connection in
-                    try await store.enqueue(NewOutboxEvent(aggregateType: "T", aggregateID: "a", eventType: "E", payload: "{}"), on: connection, logger: logger)
+                    try await store.enqueue(
+                        NewOutboxEvent(aggregateType: "T", aggregateID: "a", eventType: "E", payload: "{}"),
+                        on: connection,
+                        logger: logger
+                    )
                 }
                 await signal.wait()
                 group.cancelAll()
@@ -116,9 +124,12 @@ struct PostgresStoreTests {
             }
             let broker = MemoryBroker()
             let relay = Relay(
-                store: store, publisher: broker,
+                store: store,
+                publisher: broker,
                 configuration: RelayConfiguration(
-                    topic: "t", source: "test", batchSize: 10,
+                    topic: "t",
+                    source: "test",
+                    batchSize: 10,
                     retryPolicy: RetryPolicy(initialDelay: .zero, maxDelay: .zero, jitter: 0, maxAttempts: 2)
                 ),
                 logger: logger

@@ -22,8 +22,14 @@ struct RedisStreamsHarness: BrokerHarness {
         // Redelivery cases get a short idle time so it happens within the test.
         RedisStreamsSubscriber(
             redis: configuration,
-            configuration: .init(group: group, consumer: consumer, claimIdle: fastRedelivery ? .milliseconds(300) : .seconds(30), block: .milliseconds(100)),
-            logger: Logger(label: "test"), onSubscribed: ready
+            configuration: .init(
+                group: group,
+                consumer: consumer,
+                claimIdle: fastRedelivery ? .milliseconds(300) : .seconds(30),
+                block: .milliseconds(100)
+            ),
+            logger: Logger(label: "test"),
+            onSubscribed: ready
         )
     }
     func uniqueTopic() -> String { TestServers.uniqueName("streams") }
@@ -45,7 +51,9 @@ struct RedisStreamsConformanceTests {
     @Test func aConsumerRereadsItsOwnPendingEntriesAfterReconnecting() async throws {
         let harness = try RedisStreamsHarness()
         let topic = harness.uniqueTopic()
-        let first = MessageCollector(), second = MessageCollector(), ready = MessageCollector()
+        let first = MessageCollector()
+        let second = MessageCollector()
+        let ready = MessageCollector()
         // The same consumer name twice, as after a restart: the second run gets what the first took.
         try await withThrowingTaskGroup(of: Void.self) { group in
             let stuck = harness.subscriber(group: "g", consumer: "same", fastRedelivery: false) { ready.add(IncomingMessage(brokerID: "", body: "")) }

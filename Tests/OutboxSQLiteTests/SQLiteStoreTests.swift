@@ -104,9 +104,11 @@ struct SQLiteStoreConformanceTests {
 @Suite struct SQLiteInboxTests {
     @Test func aRepeatIsCountedAndHasNoSecondEffect() async throws {
         try await withTemporaryStorage { storage in
-            try await storage.migrate(SQLiteInbox.migrations + [
-                SchemaMigration(component: "test", version: 1, name: "effects", statements: ["CREATE TABLE effects (event_id TEXT)"]),
-            ])
+            try await storage.migrate(
+                SQLiteInbox.migrations + [
+                    SchemaMigration(component: "test", version: 1, name: "effects", statements: ["CREATE TABLE effects (event_id TEXT)"])
+                ]
+            )
             let inbox = SQLiteInbox(storage: storage)
             let message = InboxMessage(eventID: "e1", group: "g", aggregateID: "o1")
             let effect: (SQLiteConnection) async throws -> Void = { connection in

@@ -4,12 +4,19 @@ import Testing
 
 @Suite struct EnvelopeTests {
     let event = OutboxEvent(
-        id: UUID(uuidString: "6A2F41A3-C54C-4FE8-A2C5-CA8C7A4A7E4B")!, seq: 7, aggregateType: "PizzaOrder",
-        aggregateID: "order-1", eventType: "PizzaOrderCreated",
+        id: UUID(uuidString: "6A2F41A3-C54C-4FE8-A2C5-CA8C7A4A7E4B")!,
+        seq: 7,
+        aggregateType: "PizzaOrder",
+        aggregateID: "order-1",
+        eventType: "PizzaOrderCreated",
         payload: #"{"flavor":"Pepperoni","price":19.99,"note":"line\nbreak \"quoted\""}"#,
         headers: ["traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"],
-        status: .pending, attempts: 0, lastError: nil, availableAt: Date(),
-        createdAt: Date(timeIntervalSince1970: 1_700_000_000.123), publishedAt: nil
+        status: .pending,
+        attempts: 0,
+        lastError: nil,
+        availableAt: Date(),
+        createdAt: Date(timeIntervalSince1970: 1_700_000_000.123),
+        publishedAt: nil
     )
 
     @Test func encodesCloudEventsFields() throws {

@@ -47,7 +47,11 @@ private func until(_ condition: () -> Bool) async throws {
 struct GroupCommitTests {
     /// Starts `first` (which holds the gate), then queues `queued` behind it; returns every answer.
     private func run(
-        _ commits: GatedCommits, group: GroupCommit<Int, Int>, first: Int, queued: [Int], cancel: Set<Int> = []
+        _ commits: GatedCommits,
+        group: GroupCommit<Int, Int>,
+        first: Int,
+        queued: [Int],
+        cancel: Set<Int> = []
     ) async throws -> [Int: Result<Int, any Error>] {
         try await withThrowingTaskGroup(of: (Int, Result<Int, any Error>).self) { tasks in
             tasks.addTask { (first, await attempt { try await group.submit(first) }) }

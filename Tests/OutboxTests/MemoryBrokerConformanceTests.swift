@@ -1,7 +1,8 @@
 import Foundation
-@testable import Outbox
 import OutboxTesting
 import Testing
+
+@testable import Outbox
 
 struct MemoryBrokerHarness: BrokerHarness {
     let broker = MemoryBroker(redeliveryDelay: .milliseconds(10))

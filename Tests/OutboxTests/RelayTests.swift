@@ -11,7 +11,10 @@ import Testing
 
     static func configuration(maxAttempts: Int = 3, poll: Duration = .seconds(3600)) -> RelayConfiguration {
         RelayConfiguration(
-            topic: "t", source: "test", batchSize: 50, pollInterval: poll,
+            topic: "t",
+            source: "test",
+            batchSize: 50,
+            pollInterval: poll,
             // No retry delay: each batch retries at once, so loops below are deterministic.
             retryPolicy: RetryPolicy(initialDelay: .zero, maxDelay: .zero, jitter: 0, maxAttempts: maxAttempts),
             outageBackoff: RetryPolicy(initialDelay: .milliseconds(1), maxDelay: .milliseconds(5), maxAttempts: .max),
@@ -38,7 +41,8 @@ import Testing
         let publisher = RecordingPublisher()
         let poison = Self.event("bad", 0)
         store.enqueue([poison, Self.event("good", 1)])
-        let relay = Relay(store: store, publisher: publisher, configuration: Self.configuration(maxAttempts: 3), logger: Logger(label: "test")) { event in
+        let relay = Relay(store: store, publisher: publisher, configuration: Self.configuration(maxAttempts: 3), logger: Logger(label: "test")) {
+            event in
             if event.aggregateID == "bad" { throw StepError() }
         }
         for _ in 0..<3 { try await relay.runBatch() }
@@ -67,10 +71,12 @@ import Testing
     @Test func eventsOfOneAggregateKeepTheirOrderAcrossRetries() async throws {
         let store = MemoryOutboxStore()
         let publisher = RecordingPublisher()
-        let first = Self.event("order", 1), second = Self.event("order", 2)
+        let first = Self.event("order", 1)
+        let second = Self.event("order", 2)
         store.enqueue([first, second])
         let failedOnce = Mutex(false)
-        let relay = Relay(store: store, publisher: publisher, configuration: Self.configuration(maxAttempts: 5), logger: Logger(label: "test")) { event in
+        let relay = Relay(store: store, publisher: publisher, configuration: Self.configuration(maxAttempts: 5), logger: Logger(label: "test")) {
+            event in
             let fail = failedOnce.withLock { failed in
                 defer { failed = true }
                 return !failed
@@ -85,7 +91,13 @@ import Testing
         let wakeUp = WakeUpSignal()
         let store = MemoryOutboxStore(wakeUp: wakeUp)
         let publisher = RecordingPublisher()
-        let relay = Relay(store: store, publisher: publisher, wakeUp: wakeUp, configuration: Self.configuration(poll: .seconds(3600)), logger: Logger(label: "test"))
+        let relay = Relay(
+            store: store,
+            publisher: publisher,
+            wakeUp: wakeUp,
+            configuration: Self.configuration(poll: .seconds(3600)),
+            logger: Logger(label: "test")
+        )
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await relay.run() }
             store.enqueue([Self.event("a", 1)])
@@ -101,7 +113,12 @@ import Testing
         let store = MemoryOutboxStore()
         let publisher = RecordingPublisher(failFirst: 4)
         store.enqueue([Self.event("a", 1)])
-        let relay = Relay(store: store, publisher: publisher, configuration: Self.configuration(maxAttempts: 10, poll: .milliseconds(1)), logger: Logger(label: "test"))
+        let relay = Relay(
+            store: store,
+            publisher: publisher,
+            configuration: Self.configuration(maxAttempts: 10, poll: .milliseconds(1)),
+            logger: Logger(label: "test")
+        )
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await relay.run() }
             await publisher.waitForMessages(1)

@@ -82,7 +82,8 @@ final class SeenAtCrashPoint: Sendable {
         store.enqueue([RelayTests.event("a", 1)])
         let (entered, enteredContinuation) = AsyncStream.makeStream(of: Void.self)
         let (release, releaseContinuation) = AsyncStream.makeStream(of: Void.self)
-        let relay = Relay(store: store, publisher: RecordingPublisher(), configuration: RelayTests.configuration(), logger: Logger(label: "test")) { _ in
+        let relay = Relay(store: store, publisher: RecordingPublisher(), configuration: RelayTests.configuration(), logger: Logger(label: "test")) {
+            _ in
             // The processing step stands in for a call that does not return until released.
             enteredContinuation.yield()
             var iterator = release.makeAsyncIterator()

@@ -43,7 +43,15 @@ import Tracing
         let incoming = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
         var context = InstrumentationContext.topLevel
         tracer.extract(["traceparent": incoming], into: &context, using: Headers())
-        let span = tracer.startSpan("work", context: context, ofKind: .server, at: DefaultTracerClock.now, function: #function, file: #fileID, line: #line)
+        let span = tracer.startSpan(
+            "work",
+            context: context,
+            ofKind: .server,
+            at: DefaultTracerClock.now,
+            function: #function,
+            file: #fileID,
+            line: #line
+        )
         let mine = span.context.traceParent
         #expect(mine?.traceID == "4bf92f3577b34da6a3ce929d0e0e4736" && mine?.spanID != "00f067aa0ba902b7")
         var outgoing: [String: String] = [:]
@@ -54,7 +62,15 @@ import Tracing
         span.end()
         #expect(!span.isRecording)
         // Without an incoming trace, a span starts one.
-        let fresh = tracer.startSpan("new", context: .topLevel, ofKind: .internal, at: DefaultTracerClock.now, function: #function, file: #fileID, line: #line)
+        let fresh = tracer.startSpan(
+            "new",
+            context: .topLevel,
+            ofKind: .internal,
+            at: DefaultTracerClock.now,
+            function: #function,
+            file: #fileID,
+            line: #line
+        )
         #expect(fresh.context.traceParent != nil)
     }
 

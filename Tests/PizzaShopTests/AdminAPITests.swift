@@ -17,14 +17,21 @@ import Testing
         let (poison, _) = try await repository.create(try ValidationTests.parse(ValidationTests.valid), headers: [:])
         _ = try await repository.create(try ValidationTests.parse(ValidationTests.valid), headers: [:])
         let batch = try await outbox.claim(limit: 10, owner: "r", leaseDuration: .seconds(30))
-        try await outbox.complete([
-            .failed(id: batch.events[0].id, error: "card declined", retryAt: nil), .published(id: batch.events[1].id),
-        ], owner: "r")
+        try await outbox.complete(
+            [
+                .failed(id: batch.events[0].id, error: "card declined", retryAt: nil), .published(id: batch.events[1].id),
+            ],
+            owner: "r"
+        )
         _ = try await repository.changeStatus(id: poison.id, to: .cancelled, headers: [:])
         return (outbox, repository, batch.events[0])
     }
 
-    func withApp(_ repository: MemoryPizzaOrderRepository, token: String?, _ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+    func withApp(
+        _ repository: MemoryPizzaOrderRepository,
+        token: String?,
+        _ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void
+    ) async throws {
         let admin = token.map { AdminAPI(store: repository.outbox, token: $0) }
         try await Application(router: ProducerAPI(repository: repository, admin: admin).router()).test(.router, body)
     }

@@ -2,18 +2,30 @@ import Foundation
 import Logging
 import Outbox
 import OutboxSQLite
-@testable import PizzaShop
-import PizzaTools
 import PizzaShopSQLite
+import PizzaTools
 import Testing
+
+@testable import PizzaShop
 
 /// The consumer applies each order's events in order, whichever consumer of the group holds them.
 @Suite(.timeLimit(.minutes(1))) struct ConsumerOrderingTests {
     static func envelope(_ id: UUID, order: String, previous: UUID?) -> Envelope {
         let event = OutboxEvent(
-            id: id, seq: 1, aggregateType: "PizzaOrder", aggregateID: order, eventType: "OrderStatusChanged",
-            payload: #"{"to":"baking"}"#, headers: [:], status: .pending, attempts: 0, lastError: nil,
-            availableAt: Date(), createdAt: Date(), publishedAt: nil, previousID: previous
+            id: id,
+            seq: 1,
+            aggregateType: "PizzaOrder",
+            aggregateID: order,
+            eventType: "OrderStatusChanged",
+            payload: #"{"to":"baking"}"#,
+            headers: [:],
+            status: .pending,
+            attempts: 0,
+            lastError: nil,
+            availableAt: Date(),
+            createdAt: Date(),
+            publishedAt: nil,
+            previousID: previous
         )
         return try! Envelope.decode(Envelope.encode(event, source: "test"))
     }
@@ -35,15 +47,22 @@ import Testing
 
     func consumer(_ recorder: SQLiteDeliveryRecorder, wait: Duration, gap: Duration = .seconds(300)) -> EventConsumer {
         EventConsumer(
-            subscriber: MemoryBroker().subscriber(group: "g"), topic: "t", group: "g", received: ReceivedEvents(),
-            recorder: recorder, ordering: .init(wait: wait, gapTimeout: gap), logger: Logger(label: "test")
+            subscriber: MemoryBroker().subscriber(group: "g"),
+            topic: "t",
+            group: "g",
+            received: ReceivedEvents(),
+            recorder: recorder,
+            ordering: .init(wait: wait, gapTimeout: gap),
+            logger: Logger(label: "test")
         )
     }
 
     @Test func anEarlyEventWaitsForItsPreviousEvent() async throws {
         try await withRecorder { recorder in
-            let first = UUID(), second = UUID()
-            let a = consumer(recorder, wait: .seconds(30)), b = consumer(recorder, wait: .seconds(30))
+            let first = UUID()
+            let second = UUID()
+            let a = consumer(recorder, wait: .seconds(30))
+            let b = consumer(recorder, wait: .seconds(30))
             let spy = RefusalSpy(recorder)
             // Consumer b holds the second event first and is refused; then consumer a applies the first.
             async let late = b.apply(Self.envelope(second, order: "o1", previous: first), through: spy)

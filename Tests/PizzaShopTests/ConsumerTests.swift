@@ -50,11 +50,26 @@ import Testing
     @Test func consumerRecordsWhatTheBrokerDelivers() async throws {
         let broker = MemoryBroker()
         let received = ReceivedEvents()
-        let consumer = EventConsumer(subscriber: broker.subscriber(group: "g"), topic: "pizza-orders", received: received, logger: Logger(label: "test"))
+        let consumer = EventConsumer(
+            subscriber: broker.subscriber(group: "g"),
+            topic: "pizza-orders",
+            received: received,
+            logger: Logger(label: "test")
+        )
         let event = OutboxEvent(
-            id: UUID(), seq: 1, aggregateType: "PizzaOrder", aggregateID: "o1", eventType: "PizzaOrderCreated",
-            payload: #"{"flavor":"Veggie","size":"Small","quantity":1}"#, headers: [:], status: .pending, attempts: 0,
-            lastError: nil, availableAt: Date(), createdAt: Date(), publishedAt: nil
+            id: UUID(),
+            seq: 1,
+            aggregateType: "PizzaOrder",
+            aggregateID: "o1",
+            eventType: "PizzaOrderCreated",
+            payload: #"{"flavor":"Veggie","size":"Small","quantity":1}"#,
+            headers: [:],
+            status: .pending,
+            attempts: 0,
+            lastError: nil,
+            availableAt: Date(),
+            createdAt: Date(),
+            publishedAt: nil
         )
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await consumer.run() }
@@ -70,8 +85,14 @@ import Testing
 
 @Suite struct LoadReportTests {
     @Test func percentilesByNearestRank() {
-        let report = LoadReport(sent: 100, accepted: 98, rejected: 1, failed: 1, elapsed: .seconds(2),
-                                latencies: (1...100).reversed().map { .milliseconds($0) })
+        let report = LoadReport(
+            sent: 100,
+            accepted: 98,
+            rejected: 1,
+            failed: 1,
+            elapsed: .seconds(2),
+            latencies: (1...100).reversed().map { .milliseconds($0) }
+        )
         #expect(report.percentile(0.5) == .milliseconds(50))
         #expect(report.percentile(0.9) == .milliseconds(90))
         #expect(report.percentile(0.99) == .milliseconds(99))

@@ -7,9 +7,19 @@ import Testing
 @Suite struct DeliveryLedgerTests {
     static func event(_ order: String, _ seq: Int64, _ status: OutboxStatus = .completed) -> OutboxEvent {
         OutboxEvent(
-            id: UUID(), seq: seq, aggregateType: "PizzaOrder", aggregateID: order, eventType: "E", payload: "{}",
-            headers: [:], status: status, attempts: status == .failed ? 5 : 0, lastError: status == .failed ? "boom" : nil,
-            availableAt: Date(), createdAt: Date(), publishedAt: nil
+            id: UUID(),
+            seq: seq,
+            aggregateType: "PizzaOrder",
+            aggregateID: order,
+            eventType: "E",
+            payload: "{}",
+            headers: [:],
+            status: status,
+            attempts: status == .failed ? 5 : 0,
+            lastError: status == .failed ? "boom" : nil,
+            availableAt: Date(),
+            createdAt: Date(),
+            publishedAt: nil
         )
     }
 
@@ -30,14 +40,22 @@ import Testing
     }
 
     @Test func findsLostDuplicatedAndReorderedDeliveries() {
-        let first = Self.event("o1", 1), second = Self.event("o1", 2), other = Self.event("o2", 3)
+        let first = Self.event("o1", 1)
+        let second = Self.event("o1", 2)
+        let other = Self.event("o2", 3)
         let deliveries = [
-            Self.delivery(second, "g", 1), Self.delivery(first, "g", 2), // o1 applied out of order
-            Self.delivery(second, "g", 3),                                 // a second effect
+            Self.delivery(second, "g", 1), Self.delivery(first, "g", 2),  // o1 applied out of order
+            Self.delivery(second, "g", 3),  // a second effect
         ]
-        let ledger = DeliveryLedger(orderIDs: ["o1", "o2", "o3"], events: [first, second, other], deliveries: deliveries, inbox: [], expectedGroups: ["g", "silent"])
+        let ledger = DeliveryLedger(
+            orderIDs: ["o1", "o2", "o3"],
+            events: [first, second, other],
+            deliveries: deliveries,
+            inbox: [],
+            expectedGroups: ["g", "silent"]
+        )
         let g = ledger.groups.first { $0.group == "g" }
-        #expect(g?.lost == 2)             // o2's event, and o3 which has no event at all
+        #expect(g?.lost == 2)  // o2's event, and o3 which has no event at all
         #expect(g?.duplicateEffects == 1)
         #expect(g?.outOfOrder == 1)
         #expect(ledger.groups.first { $0.group == "silent" }?.lost == 4)
@@ -46,11 +64,15 @@ import Testing
     }
 
     @Test func parkedOrdersBlockOnlyTheirOwnLaterEvents() {
-        let parked = Self.event("o1", 1, .failed), waiting = Self.event("o1", 2, .pending)
-        let flowing = Self.event("o2", 3), inFlight = Self.event("o3", 4, .pending)
+        let parked = Self.event("o1", 1, .failed)
+        let waiting = Self.event("o1", 2, .pending)
+        let flowing = Self.event("o2", 3)
+        let inFlight = Self.event("o3", 4, .pending)
         let ledger = DeliveryLedger(
-            orderIDs: ["o1", "o2", "o3"], events: [parked, waiting, flowing, inFlight],
-            deliveries: [Self.delivery(flowing, "g", 1)], inbox: []
+            orderIDs: ["o1", "o2", "o3"],
+            events: [parked, waiting, flowing, inFlight],
+            deliveries: [Self.delivery(flowing, "g", 1)],
+            inbox: []
         )
         #expect(ledger.parkedOrders == ["o1"])
         #expect(ledger.blocked == 1 && ledger.inFlight == 1)

@@ -13,7 +13,11 @@ struct GroupCommitRepositoryTests {
         try await kind.with { repository, outbox in
             let valid = try ValidationTests.parse(ValidationTests.valid)
             // Past the table's CHECK (the API would have refused it first).
-            let refused = { var order = valid; order.quantity = 1000; return order }()
+            let refused = {
+                var order = valid
+                order.quantity = 1000
+                return order
+            }()
             let results = await withTaskGroup(of: (Int, UUID?).self) { group in
                 for index in 0..<40 {
                     group.addTask {

@@ -27,7 +27,8 @@ struct IdempotencyTests {
             await #expect {
                 _ = try await repository.create(other, headers: [:], idempotency: try Self.key("k-1", other))
             } throws: { error in
-                (error as? PizzaShopError)?.code == .idempotencyKeyReused && (error as? PizzaShopError).map { HTTPResponse.Status($0.code) } == .unprocessableContent
+                (error as? PizzaShopError)?.code == .idempotencyKeyReused
+                    && (error as? PizzaShopError).map { HTTPResponse.Status($0.code) } == .unprocessableContent
             }
             #expect(try await repository.create(order, headers: [:], idempotency: try Self.key("k-2", order)).replayed == false)
             #expect(try await outbox.stats().pending == 2)
@@ -73,19 +74,34 @@ struct IdempotencyTests {
         try await app.test(.router) { client in
             var firstID: String?
             for expected in [HTTPResponse.Status.created, .ok] {
-                try await client.execute(uri: "/pizza", method: .post, headers: [.contentType: "application/json", key: "order-77"], body: ByteBuffer(string: ValidationTests.valid)) { response in
+                try await client.execute(
+                    uri: "/pizza",
+                    method: .post,
+                    headers: [.contentType: "application/json", key: "order-77"],
+                    body: ByteBuffer(string: ValidationTests.valid)
+                ) { response in
                     #expect(response.status == expected)
                     let id = try ProducerAPITests.json(response.body)["id"] as? String
                     if firstID == nil { firstID = id } else { #expect(id == firstID) }
                 }
             }
             let other = ValidationTests.valid.replacingOccurrences(of: "Alice", with: "Bob")
-            try await client.execute(uri: "/pizza", method: .post, headers: [.contentType: "application/json", key: "order-77"], body: ByteBuffer(string: other)) { response in
+            try await client.execute(
+                uri: "/pizza",
+                method: .post,
+                headers: [.contentType: "application/json", key: "order-77"],
+                body: ByteBuffer(string: other)
+            ) { response in
                 #expect(response.status == .unprocessableContent)
                 let field = try ProducerAPITests.errorMember(response.body, "field")
                 #expect(field == "Idempotency-Key")
             }
-            try await client.execute(uri: "/pizza", method: .post, headers: [.contentType: "application/json", key: "has space"], body: ByteBuffer(string: ValidationTests.valid)) { response in
+            try await client.execute(
+                uri: "/pizza",
+                method: .post,
+                headers: [.contentType: "application/json", key: "has space"],
+                body: ByteBuffer(string: ValidationTests.valid)
+            ) { response in
                 #expect(response.status == .badRequest)
             }
         }

@@ -3,9 +3,10 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import Outbox
-@testable import PizzaShop
 import Prometheus
 import Testing
+
+@testable import PizzaShop
 
 @Suite struct MetricsTests {
     @Test func producerCountsOrdersAndShowsTheOutbox() async throws {
@@ -14,12 +15,23 @@ import Testing
         let outbox = MemoryOutboxStore()
         let repository = MemoryPizzaOrderRepository(outbox: outbox)
         let api = ProducerAPI(
-            repository: repository, metrics: metrics,
+            repository: repository,
+            metrics: metrics,
             metricsEndpoint: MetricsEndpoint(registry: registry, refresh: MetricsEndpoint.refreshingOutbox(outbox, metrics: metrics))
         )
         try await Application(router: api.router()).test(.router) { client in
-            try await client.execute(uri: "/pizza", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: ValidationTests.valid)) { _ in }
-            try await client.execute(uri: "/pizza", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: #"{"flavor":"x"}"#)) { _ in }
+            try await client.execute(
+                uri: "/pizza",
+                method: .post,
+                headers: [.contentType: "application/json"],
+                body: ByteBuffer(string: ValidationTests.valid)
+            ) { _ in }
+            try await client.execute(
+                uri: "/pizza",
+                method: .post,
+                headers: [.contentType: "application/json"],
+                body: ByteBuffer(string: #"{"flavor":"x"}"#)
+            ) { _ in }
             try await client.execute(uri: "/metrics", method: .get) { response in
                 #expect(response.status == .ok)
                 #expect(response.headers[.contentType]?.hasPrefix("text/plain") == true)
@@ -36,13 +48,27 @@ import Testing
         let registry = PrometheusCollectorRegistry()
         let metrics = ShopMetrics(factory: PrometheusMetricsFactory(registry: registry))
         let consumer = EventConsumer(
-            subscriber: MemoryBroker().subscriber(group: "kitchen"), topic: "t", group: "kitchen", received: ReceivedEvents(),
-            metrics: metrics, logger: Logger(label: "test")
+            subscriber: MemoryBroker().subscriber(group: "kitchen"),
+            topic: "t",
+            group: "kitchen",
+            received: ReceivedEvents(),
+            metrics: metrics,
+            logger: Logger(label: "test")
         )
         let event = OutboxEvent(
-            id: UUID(), seq: 1, aggregateType: "PizzaOrder", aggregateID: "o1", eventType: "PizzaOrderCreated",
-            payload: "{}", headers: [:], status: .pending, attempts: 0, lastError: nil,
-            availableAt: Date(), createdAt: Date().addingTimeInterval(-0.25), publishedAt: nil
+            id: UUID(),
+            seq: 1,
+            aggregateType: "PizzaOrder",
+            aggregateID: "o1",
+            eventType: "PizzaOrderCreated",
+            payload: "{}",
+            headers: [:],
+            status: .pending,
+            attempts: 0,
+            lastError: nil,
+            availableAt: Date(),
+            createdAt: Date().addingTimeInterval(-0.25),
+            publishedAt: nil
         )
         try await consumer.handle(IncomingMessage(brokerID: "1-0", body: Envelope.encode(event, source: "t")))
         let text = registry.emitToString()

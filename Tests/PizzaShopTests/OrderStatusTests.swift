@@ -8,8 +8,8 @@ import OutboxPostgres
 import OutboxSQLite
 import OutboxTesting
 import PizzaShop
-import PizzaShopSQLite
 import PizzaShopPostgres
+import PizzaShopSQLite
 import TestSupport
 import Testing
 
@@ -144,25 +144,50 @@ struct OrderStatusTests {
         let app = Application(router: ProducerAPI(repository: repository).router())
         let path = "/pizza/\(order.id.uuidString.lowercased())"
         try await app.test(.router) { client in
-            try await client.execute(uri: path, method: .patch, headers: [.contentType: "application/json"], body: ByteBuffer(string: #"{"status":"baking"}"#)) { response in
+            try await client.execute(
+                uri: path,
+                method: .patch,
+                headers: [.contentType: "application/json"],
+                body: ByteBuffer(string: #"{"status":"baking"}"#)
+            ) { response in
                 #expect(response.status == .ok)
                 let body = try ProducerAPITests.json(response.body)
                 #expect(body["status"] as? String == "baking")
                 #expect(body["event_id"] is String)
             }
-            try await client.execute(uri: path, method: .patch, headers: [.contentType: "application/json"], body: ByteBuffer(string: #"{"status":"delivered"}"#)) { response in
+            try await client.execute(
+                uri: path,
+                method: .patch,
+                headers: [.contentType: "application/json"],
+                body: ByteBuffer(string: #"{"status":"delivered"}"#)
+            ) { response in
                 #expect(response.status == .conflict)
                 let code = try ProducerAPITests.errorMember(response.body, "code")
                 let field = try ProducerAPITests.errorMember(response.body, "field")
                 #expect(code == "conflict" && field == "status")
             }
-            try await client.execute(uri: path, method: .patch, headers: [.contentType: "application/json"], body: ByteBuffer(string: #"{"status":"burnt"}"#)) { response in
+            try await client.execute(
+                uri: path,
+                method: .patch,
+                headers: [.contentType: "application/json"],
+                body: ByteBuffer(string: #"{"status":"burnt"}"#)
+            ) { response in
                 #expect(response.status == .unprocessableContent)
             }
-            try await client.execute(uri: "/pizza/\(UUID().uuidString)", method: .patch, headers: [.contentType: "application/json"], body: ByteBuffer(string: #"{"status":"baking"}"#)) { response in
+            try await client.execute(
+                uri: "/pizza/\(UUID().uuidString)",
+                method: .patch,
+                headers: [.contentType: "application/json"],
+                body: ByteBuffer(string: #"{"status":"baking"}"#)
+            ) { response in
                 #expect(response.status == .notFound)
             }
-            try await client.execute(uri: path, method: .patch, headers: [.contentType: "text/plain"], body: ByteBuffer(string: #"{"status":"baking"}"#)) { response in
+            try await client.execute(
+                uri: path,
+                method: .patch,
+                headers: [.contentType: "text/plain"],
+                body: ByteBuffer(string: #"{"status":"baking"}"#)
+            ) { response in
                 #expect(response.status == .unsupportedMediaType)
             }
         }

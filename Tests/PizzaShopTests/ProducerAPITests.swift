@@ -32,7 +32,12 @@ import Testing
     @Test func createStoresOrderAndEventTogether() async throws {
         let repository = self.repository
         try await withApp(repository) { client in
-            try await client.execute(uri: "/pizza", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: ValidationTests.valid)) { response in
+            try await client.execute(
+                uri: "/pizza",
+                method: .post,
+                headers: [.contentType: "application/json"],
+                body: ByteBuffer(string: ValidationTests.valid)
+            ) { response in
                 #expect(response.status == .created)
                 let body = try Self.json(response.body)
                 #expect(body["flavor"] as? String == "Pepperoni")
@@ -106,7 +111,12 @@ import Testing
 
     @Test func databaseErrorsNeverReachTheBody() async throws {
         try await withApp(FailingRepository()) { client in
-            try await client.execute(uri: "/pizza", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: ValidationTests.valid)) { response in
+            try await client.execute(
+                uri: "/pizza",
+                method: .post,
+                headers: [.contentType: "application/json"],
+                body: ByteBuffer(string: ValidationTests.valid)
+            ) { response in
                 #expect(response.status == .internalServerError)
                 let text = String(buffer: response.body)
                 #expect(!text.contains("password") && !text.contains("connection refused"))
@@ -125,7 +135,12 @@ import Testing
     @Test func aDatabaseThatDoesNotAnswerIsA503AfterTheTimeout() async throws {
         let app = Application(router: ProducerAPI(repository: UnansweringRepository(), databaseTimeout: .milliseconds(100)).router())
         try await app.test(.router) { client in
-            try await client.execute(uri: "/pizza", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: ValidationTests.valid)) { response in
+            try await client.execute(
+                uri: "/pizza",
+                method: .post,
+                headers: [.contentType: "application/json"],
+                body: ByteBuffer(string: ValidationTests.valid)
+            ) { response in
                 #expect(response.status == .serviceUnavailable)
                 let code = try Self.errorMember(response.body, "code")
                 #expect(code == "unavailable")
@@ -151,7 +166,12 @@ import Testing
         let outbox = self.outbox
         let traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
         try await withApp(repository) { client in
-            try await client.execute(uri: "/pizza", method: .post, headers: [.contentType: "application/json", HTTPField.Name("traceparent")!: traceparent], body: ByteBuffer(string: ValidationTests.valid)) { response in
+            try await client.execute(
+                uri: "/pizza",
+                method: .post,
+                headers: [.contentType: "application/json", HTTPField.Name("traceparent")!: traceparent],
+                body: ByteBuffer(string: ValidationTests.valid)
+            ) { response in
                 #expect(response.status == .created)
             }
         }
@@ -190,7 +210,9 @@ struct FailingRepository: PizzaOrderRepository {
     }
 
     func create(_ order: NewPizzaOrder, headers: [String: String]) async throws -> (order: PizzaOrder, eventID: UUID) { throw DatabaseDown() }
-    func changeStatus(id: UUID, to status: OrderStatus, headers: [String: String]) async throws -> (order: PizzaOrder, eventID: UUID) { throw DatabaseDown() }
+    func changeStatus(id: UUID, to status: OrderStatus, headers: [String: String]) async throws -> (order: PizzaOrder, eventID: UUID) {
+        throw DatabaseDown()
+    }
     func create(_ order: NewPizzaOrder, headers: [String: String], idempotency: IdempotencyKey) async throws -> CreatedOrder { throw DatabaseDown() }
     func purgeIdempotencyKeys(olderThan ttl: Duration) async throws -> Int { throw DatabaseDown() }
     func find(id: UUID) async throws -> PizzaOrderView? { throw DatabaseDown() }

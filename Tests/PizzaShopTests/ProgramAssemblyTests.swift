@@ -20,7 +20,10 @@ import Testing
         let app = try await buildProducerAPI(configuration, logger: logger)
         try await app.test(.router) { client in
             let created = try await client.execute(
-                uri: "/pizza", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: ValidationTests.valid)
+                uri: "/pizza",
+                method: .post,
+                headers: [.contentType: "application/json"],
+                body: ByteBuffer(string: ValidationTests.valid)
             )
             #expect(created.status == .created)
             let body = try ProducerAPITests.json(created.body)

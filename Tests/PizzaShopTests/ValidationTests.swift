@@ -18,7 +18,17 @@ import Testing
 
     @Test func acceptsTheSeedsBody() throws {
         let order = try Self.parse(Self.valid)
-        #expect(order == NewPizzaOrder(flavor: "Pepperoni", size: "Large", quantity: 2, price: Money(cents: 1999), address: "123 Main St", userName: "Alice"))
+        #expect(
+            order
+                == NewPizzaOrder(
+                    flavor: "Pepperoni",
+                    size: "Large",
+                    quantity: 2,
+                    price: Money(cents: 1999),
+                    address: "123 Main St",
+                    userName: "Alice"
+                )
+        )
     }
 
     @Test(arguments: [

@@ -68,7 +68,10 @@ struct RedisIntegrationTests {
 
     @Test func selectsTheDatabaseFromTheURL() async throws {
         let key = TestServers.uniqueName("resp_db")
-        let inDatabase3 = RedisClient(configuration: try RedisConfiguration(url: "redis://\(configuration.host):\(configuration.port)/3"), logger: logger)
+        let inDatabase3 = RedisClient(
+            configuration: try RedisConfiguration(url: "redis://\(configuration.host):\(configuration.port)/3"),
+            logger: logger
+        )
         let inDatabase0 = RedisClient(configuration: configuration, logger: logger)
         try await inDatabase3.send(["SET", key, "here"])
         #expect(try await inDatabase3.send(["GET", key]).string == "here")

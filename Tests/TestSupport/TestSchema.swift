@@ -39,7 +39,9 @@ public struct TestSchema: Sendable {
 
 /// Runs `body` with a client whose `run()` is going, then shuts the client down.
 public func withPostgresClient<T: Sendable>(
-    _ url: PostgresURL, connections: Int = 10, logger: Logger = Logger(label: "test"),
+    _ url: PostgresURL,
+    connections: Int = 10,
+    logger: Logger = Logger(label: "test"),
     _ body: (PostgresClient) async throws -> T
 ) async throws -> T {
     let client = PostgresClient(configuration: url.clientConfiguration(maximumConnections: connections), backgroundLogger: logger)

@@ -65,7 +65,9 @@ public final class MemoryBroker: MessagePublisher {
     /// first use and receives messages published from then on.
     /// `onSubscribed` runs once the consumer is registered.
     public func subscriber(
-        group: String, consumer: String = "consumer", onSubscribed: @escaping @Sendable () -> Void = {}
+        group: String,
+        consumer: String = "consumer",
+        onSubscribed: @escaping @Sendable () -> Void = {}
     ) -> MemoryBrokerSubscriber {
         MemoryBrokerSubscriber(broker: self, group: group, consumer: consumer, onSubscribed: onSubscribed)
     }

@@ -27,7 +27,8 @@ public final class MemoryInbox: Inbox {
                 return .duplicate(deliveryCount: seen + 1)
             }
             if let previous = message.previousEventID,
-               counts.withLock({ $0[Key(group: message.group, eventID: previous)] ?? 0 }) == 0 {
+                counts.withLock({ $0[Key(group: message.group, eventID: previous)] ?? 0 }) == 0
+            {
                 return .outOfOrder(waitingFor: previous)
             }
             // Recorded only once the effect succeeded: a failed effect leaves the event unseen.

@@ -31,10 +31,19 @@ public final class MemoryOutboxStore: OutboxStore {
             let now = Date()
             return events.map { new in
                 let event = OutboxEvent(
-                    id: new.id, seq: state.nextSeq, aggregateType: new.aggregateType,
-                    aggregateID: new.aggregateID, eventType: new.eventType, payload: new.payload,
-                    headers: new.headers, status: .pending, attempts: 0, lastError: nil,
-                    availableAt: now, createdAt: new.occurredAt, publishedAt: nil
+                    id: new.id,
+                    seq: state.nextSeq,
+                    aggregateType: new.aggregateType,
+                    aggregateID: new.aggregateID,
+                    eventType: new.eventType,
+                    payload: new.payload,
+                    headers: new.headers,
+                    status: .pending,
+                    attempts: 0,
+                    lastError: nil,
+                    availableAt: now,
+                    createdAt: new.occurredAt,
+                    publishedAt: nil
                 )
                 state.nextSeq += 1
                 state.index[new.id] = state.rows.count
@@ -64,7 +73,7 @@ public final class MemoryOutboxStore: OutboxStore {
                 let isBlocked = blocked.contains(event.aggregateID)
                 blocked.insert(event.aggregateID)
                 guard !isBlocked, claimed.count < limit, event.status == .pending,
-                      event.availableAt <= now
+                    event.availableAt <= now
                 else { continue }
                 if let until = row.leaseUntil, until > clock { continue }
                 state.rows[position].leaseOwner = owner
@@ -82,8 +91,8 @@ public final class MemoryOutboxStore: OutboxStore {
             let now = Date()
             for outcome in outcomes {
                 guard let position = state.index[outcome.id],
-                      state.rows[position].leaseOwner == owner,
-                      state.rows[position].event.status == .pending
+                    state.rows[position].leaseOwner == owner,
+                    state.rows[position].event.status == .pending
                 else { continue }
                 state.rows[position].leaseOwner = nil
                 state.rows[position].leaseUntil = nil
@@ -136,9 +145,11 @@ public final class MemoryOutboxStore: OutboxStore {
     /// A page of events in sequence order, optionally of one status.
     public func list(status: OutboxStatus?, limit: Int, afterSeq: Int64?) async throws -> [OutboxEvent] {
         state.withLock { state in
-            Array(state.rows.lazy.map(\.event)
-                .filter { ($0.seq > (afterSeq ?? 0)) && (status == nil || $0.status == status) }
-                .prefix(limit))
+            Array(
+                state.rows.lazy.map(\.event)
+                    .filter { ($0.seq > (afterSeq ?? 0)) && (status == nil || $0.status == status) }
+                    .prefix(limit)
+            )
         }
     }
 
@@ -182,7 +193,7 @@ public final class MemoryOutboxStore: OutboxStore {
             var removed = 0
             state.rows.removeAll { row in
                 guard removed < limit, row.event.status == .completed, let published = row.event.publishedAt,
-                      published < cutoff
+                    published < cutoff
                 else { return false }
                 removed += 1
                 return true

@@ -25,8 +25,14 @@ public struct Envelope: Sendable, Equatable, Codable {
 
     /// An envelope for one event (`specversion` and `datacontenttype` are fixed).
     public init(
-        id: String, source: String, type: String, subject: String?, time: Date,
-        traceparent: String? = nil, previousid: String? = nil, data: JSONValue
+        id: String,
+        source: String,
+        type: String,
+        subject: String?,
+        time: Date,
+        traceparent: String? = nil,
+        previousid: String? = nil,
+        data: JSONValue
     ) {
         self.specversion = "1.0"
         self.id = id

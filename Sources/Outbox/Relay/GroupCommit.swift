@@ -116,7 +116,8 @@ public final class GroupCommit<Item: Sendable, Output: Sendable>: Sendable {
         }
         let results = await run(batch)
         // Answer the others and pass the slot on in one step, so no caller is left queued without a leader.
-        let (answers, next) = state.withLock { state -> ([(CheckedContinuation<Role, Never>, Result<Output, any Error>)], CheckedContinuation<Role, Never>?) in
+        let (answers, next) = state.withLock {
+            state -> ([(CheckedContinuation<Role, Never>, Result<Output, any Error>)], CheckedContinuation<Role, Never>?) in
             var answers: [(CheckedContinuation<Role, Never>, Result<Output, any Error>)] = []
             for (index, queued) in batch.enumerated() where queued.id != id {
                 // A caller cancelled while its item was committing already left; its answer is dropped.
@@ -135,7 +136,8 @@ public final class GroupCommit<Item: Sendable, Output: Sendable>: Sendable {
     /// the lock), or frees it.
     private static func passSlot(_ state: inout State) -> CheckedContinuation<Role, Never>? {
         if let successor = state.queue.first(where: { !state.designated.contains($0.id) }),
-           let continuation = state.waiting.removeValue(forKey: successor.id) {
+            let continuation = state.waiting.removeValue(forKey: successor.id)
+        {
             state.designated.insert(successor.id)
             return continuation
         }

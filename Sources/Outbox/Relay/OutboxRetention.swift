@@ -52,9 +52,12 @@ public struct OutboxRetention: Service {
             if deleted < batchSize { break }
         }
         if total > 0 {
-            logger.info("outbox retention deleted completed events", metadata: [
-                "outbox.retention.deleted": "\(total)", "outbox.retention.cutoff": "\(RFC3339.format(cutoff))",
-            ])
+            logger.info(
+                "outbox retention deleted completed events",
+                metadata: [
+                    "outbox.retention.deleted": "\(total)", "outbox.retention.cutoff": "\(RFC3339.format(cutoff))",
+                ]
+            )
         }
         return total
     }

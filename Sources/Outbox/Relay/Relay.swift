@@ -2,8 +2,8 @@ import Foundation
 import Logging
 import Metrics
 import ServiceLifecycle
-import Tracing
 import Synchronization
+import Tracing
 
 /// The step run on each claimed event before it is published (the pizza shop's payment and
 /// delivery); throwing schedules a retry.
@@ -59,12 +59,15 @@ public final class Relay: Service, Sendable {
 
     /// Runs batches until graceful shutdown; the batches in flight are finished first.
     public func run() async throws {
-        logger.info("relay started", metadata: [
-            "outbox.relay.owner": "\(configuration.owner)",
-            "outbox.topic": "\(configuration.topic)",
-            "outbox.batch_size": "\(configuration.batchSize)",
-            "outbox.concurrent_batches": "\(configuration.concurrentBatches)",
-        ])
+        logger.info(
+            "relay started",
+            metadata: [
+                "outbox.relay.owner": "\(configuration.owner)",
+                "outbox.topic": "\(configuration.topic)",
+                "outbox.batch_size": "\(configuration.batchSize)",
+                "outbox.concurrent_batches": "\(configuration.concurrentBatches)",
+            ]
+        )
         await withTaskGroup(of: Void.self) { group in
             for lane in 0..<configuration.concurrentBatches {
                 group.addTask { await self.runLane(lane) }
@@ -79,10 +82,13 @@ public final class Relay: Service, Sendable {
             do {
                 let handled = try await trackedBatch(lane)
                 // Only a batch that published proves the outage over (an empty one never reached the broker).
-                let recovered = handled == 0 ? 0 : outageAttempts.withLock { attempts in
-                    defer { attempts = 0 }
-                    return attempts
-                }
+                let recovered =
+                    handled == 0
+                    ? 0
+                    : outageAttempts.withLock { attempts in
+                        defer { attempts = 0 }
+                        return attempts
+                    }
                 if recovered > 0 {
                     logger.info("relay recovered", metadata: ["outbox.outage.attempts": "\(recovered)"])
                 }
@@ -102,11 +108,14 @@ public final class Relay: Service, Sendable {
                 }
                 let delay = configuration.outageBackoff.delay(afterAttempt: outageAttempts)
                 // One line per backoff step: an outage does not flood the log.
-                logger.info("relay batch failed, backing off", metadata: [
-                    "outbox.outage.attempts": "\(outageAttempts)",
-                    "outbox.backoff.seconds": "\(String(format: "%.2f", delay.seconds))",
-                    "error": "\(String(reflecting: error))",
-                ])
+                logger.info(
+                    "relay batch failed, backing off",
+                    metadata: [
+                        "outbox.outage.attempts": "\(outageAttempts)",
+                        "outbox.backoff.seconds": "\(String(format: "%.2f", delay.seconds))",
+                        "error": "\(String(reflecting: error))",
+                    ]
+                )
                 await sleepUnlessShuttingDown(delay)
             }
         }
@@ -175,9 +184,17 @@ public final class Relay: Service, Sendable {
             }
         }
         try await store.complete(outcomes, owner: batch.owner)
-        record(outcomes, batchSize: batch.events.count, times: BatchTimes(
-            started: started, claimed: claimed, processed: processed, published: publishedAt, marked: .now
-        ))
+        record(
+            outcomes,
+            batchSize: batch.events.count,
+            times: BatchTimes(
+                started: started,
+                claimed: claimed,
+                processed: processed,
+                published: publishedAt,
+                marked: .now
+            )
+        )
 
         if let publishError {
             // Surface it so the loop backs off (growing) instead of spinning on the outage.
@@ -255,16 +272,19 @@ public final class Relay: Service, Sendable {
         metrics.failed.increment(by: parked)
         metrics.batchSize.record(batchSize)
         metrics.batchDuration.recordNanoseconds((times.marked - times.started).nanoseconds)
-        logger.debug("batch done", metadata: [
-            "outbox.batch.claim_ms": "\(BatchTimes.milliseconds(times.started, times.claimed))",
-            "outbox.batch.process_ms": "\(BatchTimes.milliseconds(times.claimed, times.processed))",
-            "outbox.batch.publish_ms": "\(BatchTimes.milliseconds(times.processed, times.published))",
-            "outbox.batch.mark_ms": "\(BatchTimes.milliseconds(times.published, times.marked))",
-            "outbox.batch.size": "\(batchSize)",
-            "outbox.batch.published": "\(published)",
-            "outbox.batch.retried": "\(retried)",
-            "outbox.batch.failed": "\(parked)",
-        ])
+        logger.debug(
+            "batch done",
+            metadata: [
+                "outbox.batch.claim_ms": "\(BatchTimes.milliseconds(times.started, times.claimed))",
+                "outbox.batch.process_ms": "\(BatchTimes.milliseconds(times.claimed, times.processed))",
+                "outbox.batch.publish_ms": "\(BatchTimes.milliseconds(times.processed, times.published))",
+                "outbox.batch.mark_ms": "\(BatchTimes.milliseconds(times.published, times.marked))",
+                "outbox.batch.size": "\(batchSize)",
+                "outbox.batch.published": "\(published)",
+                "outbox.batch.retried": "\(retried)",
+                "outbox.batch.failed": "\(parked)",
+            ]
+        )
     }
 
     /// Waits for `signal` (or, without one, sleeps) for at most `interval`, or until shutdown begins.

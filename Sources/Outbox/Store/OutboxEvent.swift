@@ -79,9 +79,20 @@ public struct OutboxEvent: Sendable, Equatable, Identifiable {
 
     /// An event as a store read it.
     public init(
-        id: UUID, seq: Int64, aggregateType: String, aggregateID: String, eventType: String,
-        payload: String, headers: [String: String], status: OutboxStatus, attempts: Int,
-        lastError: String?, availableAt: Date, createdAt: Date, publishedAt: Date?, previousID: UUID? = nil
+        id: UUID,
+        seq: Int64,
+        aggregateType: String,
+        aggregateID: String,
+        eventType: String,
+        payload: String,
+        headers: [String: String],
+        status: OutboxStatus,
+        attempts: Int,
+        lastError: String?,
+        availableAt: Date,
+        createdAt: Date,
+        publishedAt: Date?,
+        previousID: UUID? = nil
     ) {
         self.id = id
         self.seq = seq

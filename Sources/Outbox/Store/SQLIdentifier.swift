@@ -9,8 +9,11 @@ public struct SQLIdentifier: Sendable, Hashable, CustomStringConvertible {
     public init(_ name: String) throws(OutboxError) {
         let bytes = Array(name.utf8)
         guard (1...63).contains(bytes.count),
-              let first = bytes.first, first == UInt8(ascii: "_") || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(first),
-              bytes.allSatisfy({ $0 == UInt8(ascii: "_") || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) })
+            let first = bytes.first, first == UInt8(ascii: "_") || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(first),
+            bytes.allSatisfy({
+                $0 == UInt8(ascii: "_") || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0)
+                    || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0)
+            })
         else {
             throw OutboxError(code: .invalidIdentifier, message: "'\(name)' is not a valid SQL identifier (use [a-z_][a-z0-9_]*, at most 63 bytes)")
         }

@@ -1,5 +1,5 @@
-import Synchronization
 import Foundation
+import Synchronization
 import Tracing
 
 /// A W3C Trace Context `traceparent`: `00-<32 hex trace id>-<16 hex span id>-<2 hex flags>`.
@@ -15,9 +15,9 @@ public struct TraceParent: Sendable, Hashable, CustomStringConvertible {
     public init?(_ header: String) {
         let parts = header.trimmingCharacters(in: .whitespaces).lowercased().split(separator: "-", omittingEmptySubsequences: false)
         guard parts.count == 4, parts[0] == "00",
-              Self.isHex(parts[1], count: 32), Self.isHex(parts[2], count: 16), Self.isHex(parts[3], count: 2),
-              parts[1].contains(where: { $0 != "0" }), parts[2].contains(where: { $0 != "0" }),
-              let flags = UInt8(parts[3], radix: 16)
+            Self.isHex(parts[1], count: 32), Self.isHex(parts[2], count: 16), Self.isHex(parts[3], count: 2),
+            parts[1].contains(where: { $0 != "0" }), parts[2].contains(where: { $0 != "0" }),
+            let flags = UInt8(parts[3], radix: 16)
         else { return nil }
         self.traceID = String(parts[1])
         self.spanID = String(parts[2])

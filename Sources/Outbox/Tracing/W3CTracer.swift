@@ -15,8 +15,13 @@ public struct W3CTracer: Tracer {
 
     /// Starts a span that continues the trace of `context`, or starts a new trace.
     public func startSpan<Instant: TracerInstant>(
-        _ operationName: String, context: @autoclosure () -> InstrumentationContext, ofKind kind: SpanKind,
-        at instant: @autoclosure () -> Instant, function: String, file fileID: String, line: UInt
+        _ operationName: String,
+        context: @autoclosure () -> InstrumentationContext,
+        ofKind kind: SpanKind,
+        at instant: @autoclosure () -> Instant,
+        function: String,
+        file fileID: String,
+        line: UInt
     ) -> W3CSpan {
         var spanContext = context()
         spanContext.traceParent = spanContext.traceParent?.child() ?? .random()
@@ -28,14 +33,18 @@ public struct W3CTracer: Tracer {
 
     /// Writes the current span's `traceparent` into `carrier`.
     public func inject<Carrier, Inject: Injector>(
-        _ context: InstrumentationContext, into carrier: inout Carrier, using injector: Inject
+        _ context: InstrumentationContext,
+        into carrier: inout Carrier,
+        using injector: Inject
     ) where Inject.Carrier == Carrier {
         if let parent = context.traceParent { injector.inject(parent.header, forKey: "traceparent", into: &carrier) }
     }
 
     /// Reads a valid `traceparent` from `carrier` into `context`.
     public func extract<Carrier, Extract: Extractor>(
-        _ carrier: Carrier, into context: inout InstrumentationContext, using extractor: Extract
+        _ carrier: Carrier,
+        into context: inout InstrumentationContext,
+        using extractor: Extract
     ) where Extract.Carrier == Carrier {
         if let header = extractor.extract(key: "traceparent", from: carrier), let parent = TraceParent(header) {
             context.traceParent = parent

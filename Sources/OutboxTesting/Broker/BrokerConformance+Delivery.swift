@@ -27,13 +27,18 @@ extension BrokerConformance {
         let publisher = harness.publisher()
         let collector = MessageCollector()
         let sent = Self.messages(200)
-        try await Self.withBatches(harness, topic: topic, handler: { batch in
-            for message in batch { collector.add(message) }
-            return Set(batch.map(\.brokerID))
-        }) {
-            try await publisher.publish(sent, topic: topic)
-            await collector.wait(for: sent.count)
-        }
+        try await Self.withBatches(
+            harness,
+            topic: topic,
+            handler: { batch in
+                for message in batch { collector.add(message) }
+                return Set(batch.map(\.brokerID))
+            },
+            during: {
+                try await publisher.publish(sent, topic: topic)
+                await collector.wait(for: sent.count)
+            }
+        )
         #expect(collector.bodies == sent.map(\.body))
     }
 }

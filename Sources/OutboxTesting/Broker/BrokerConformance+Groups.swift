@@ -13,11 +13,16 @@ extension BrokerConformance {
     static func everyGroupReceivesEverything(_ harness: some BrokerHarness) async throws {
         let topic = harness.uniqueTopic()
         let publisher = harness.publisher()
-        let first = MessageCollector(), second = MessageCollector()
+        let first = MessageCollector()
+        let second = MessageCollector()
         let sent = Self.messages(50)
-        try await Self.with(harness, topic: topic, consumers: [
-            ("group-a", "c1", { first.add($0) }), ("group-b", "c1", { second.add($0) }),
-        ]) {
+        try await Self.with(
+            harness,
+            topic: topic,
+            consumers: [
+                ("group-a", "c1", { first.add($0) }), ("group-b", "c1", { second.add($0) }),
+            ]
+        ) {
             try await publisher.publish(sent, topic: topic)
             await first.wait(for: sent.count)
             await second.wait(for: sent.count)
@@ -31,9 +36,13 @@ extension BrokerConformance {
         let publisher = harness.publisher()
         let collector = MessageCollector()
         let sent = Self.messages(100)
-        try await Self.with(harness, topic: topic, consumers: [
-            ("g", "c1", { collector.add($0, consumer: "c1") }), ("g", "c2", { collector.add($0, consumer: "c2") }),
-        ]) {
+        try await Self.with(
+            harness,
+            topic: topic,
+            consumers: [
+                ("g", "c1", { collector.add($0, consumer: "c1") }), ("g", "c2", { collector.add($0, consumer: "c2") }),
+            ]
+        ) {
             try await publisher.publish(sent, topic: topic)
             await collector.wait(for: sent.count)
         }
@@ -46,7 +55,8 @@ extension BrokerConformance {
         let topic = harness.uniqueTopic()
         let publisher = harness.publisher()
         // The group exists, its only consumer stops, messages are published, a consumer comes back.
-        let before = MessageCollector(), after = MessageCollector()
+        let before = MessageCollector()
+        let after = MessageCollector()
         let sent = Self.messages(30)
         try await Self.with(harness, topic: topic, consumers: [("g", "c1", { before.add($0) })]) {
             try await publisher.publish(Array(sent[..<10]), topic: topic)

@@ -6,18 +6,32 @@ extension BrokerConformance {
     /// Redelivery: what was not acknowledged comes again, to the same member or another.
     static let redelivery: [BrokerConformanceCase] = [
         .init("failedHandlerIsRedelivered", area: "redelivery", requires: .acknowledgements) { try await failedHandlerIsRedelivered($0) },
-        .init("departedConsumersMessagesGoToAnother", area: "redelivery", requires: [.consumerGroups, .acknowledgements]) { try await departedConsumersMessagesGoToAnother($0) },
-        .init("batchesAcknowledgeOnlyWhatWasAccepted", area: "redelivery", requires: .acknowledgements) { try await batchesAcknowledgeOnlyWhatWasAccepted($0) },
+        .init("departedConsumersMessagesGoToAnother", area: "redelivery", requires: [.consumerGroups, .acknowledgements]) {
+            try await departedConsumersMessagesGoToAnother($0)
+        },
+        .init("batchesAcknowledgeOnlyWhatWasAccepted", area: "redelivery", requires: .acknowledgements) {
+            try await batchesAcknowledgeOnlyWhatWasAccepted($0)
+        },
     ]
 
     static func failedHandlerIsRedelivered(_ harness: some BrokerHarness) async throws {
         let topic = harness.uniqueTopic()
         let publisher = harness.publisher()
         let collector = MessageCollector()
-        try await Self.with(harness, topic: topic, fastRedelivery: true, consumers: [("g", "c1", { message in
-            collector.add(message)
-            if message.deliveryCount == 1 { throw RefusedOnce() }
-        })]) {
+        try await Self.with(
+            harness,
+            topic: topic,
+            fastRedelivery: true,
+            consumers: [
+                (
+                    "g", "c1",
+                    { message in
+                        collector.add(message)
+                        if message.deliveryCount == 1 { throw RefusedOnce() }
+                    }
+                )
+            ]
+        ) {
             try await publisher.publish(Self.messages(1), topic: topic)
             await collector.wait(for: 2)
         }
@@ -29,7 +43,8 @@ extension BrokerConformance {
         let topic = harness.uniqueTopic()
         let publisher = harness.publisher()
         // c1 takes the message and never finishes; when c1 goes away, c2 must get it.
-        let taken = MessageCollector(), rescued = MessageCollector()
+        let taken = MessageCollector()
+        let rescued = MessageCollector()
         let readyFirst = MessageCollector()
         try await withThrowingTaskGroup(of: Void.self) { group in
             let stuck = harness.subscriber(group: "g", consumer: "c1", fastRedelivery: true) {
@@ -61,13 +76,19 @@ extension BrokerConformance {
         let collector = MessageCollector()
         let sent = Self.messages(12)
         let refused = Set(sent.enumerated().filter { $0.offset % 3 == 0 }.map(\.element.body))
-        try await Self.withBatches(harness, topic: topic, fastRedelivery: true, handler: { batch in
-            for message in batch { collector.add(message) }
-            return Set(batch.filter { $0.deliveryCount > 1 || !refused.contains($0.body) }.map(\.brokerID))
-        }) {
-            try await publisher.publish(sent, topic: topic)
-            await collector.wait(for: sent.count + refused.count)
-        }
+        try await Self.withBatches(
+            harness,
+            topic: topic,
+            fastRedelivery: true,
+            handler: { batch in
+                for message in batch { collector.add(message) }
+                return Set(batch.filter { $0.deliveryCount > 1 || !refused.contains($0.body) }.map(\.brokerID))
+            },
+            during: {
+                try await publisher.publish(sent, topic: topic)
+                await collector.wait(for: sent.count + refused.count)
+            }
+        )
         let redelivered = collector.messages.filter { $0.deliveryCount > 1 }
         #expect(Set(redelivered.map(\.body)) == refused)
         #expect(redelivered.count == refused.count)

@@ -52,8 +52,11 @@ public enum BrokerConformance {
 
     /// Runs one batch consumer (group "g") until `body` returns, starting `body` once it is ready.
     static func withBatches<H: BrokerHarness>(
-        _ harness: H, topic: String, fastRedelivery: Bool = false,
-        handler: @escaping @Sendable ([IncomingMessage]) async throws -> Set<String>, _ body: () async throws -> Void
+        _ harness: H,
+        topic: String,
+        fastRedelivery: Bool = false,
+        handler: @escaping @Sendable ([IncomingMessage]) async throws -> Set<String>,
+        during body: () async throws -> Void
     ) async throws {
         let ready = MessageCollector()
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -72,7 +75,9 @@ public enum BrokerConformance {
 
     /// Runs the consumers until `body` returns, starting `body` once all are ready.
     static func with<H: BrokerHarness>(
-        _ harness: H, topic: String, fastRedelivery: Bool = false,
+        _ harness: H,
+        topic: String,
+        fastRedelivery: Bool = false,
         consumers: [(group: String, consumer: String, handler: @Sendable (IncomingMessage) async throws -> Void)],
         _ body: () async throws -> Void
     ) async throws {

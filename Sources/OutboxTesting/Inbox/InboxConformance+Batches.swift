@@ -24,19 +24,31 @@ extension InboxConformance {
             let outcomes = try await inbox.receive(batch: [first, second, early, applied, afterEarly, first]) { _, messages in
                 for message in messages { effects.add(message.eventID) }
             }
-            #expect(outcomes == [
-                .processed, .processed, .outOfOrder(waitingFor: missing), .duplicate(deliveryCount: 2),
-                .outOfOrder(waitingFor: early.eventID), .duplicate(deliveryCount: 2),
-            ])
+            #expect(
+                outcomes == [
+                    .processed, .processed, .outOfOrder(waitingFor: missing), .duplicate(deliveryCount: 2),
+                    .outOfOrder(waitingFor: early.eventID), .duplicate(deliveryCount: 2),
+                ]
+            )
             #expect(effects.all == [applied.eventID, first.eventID, second.eventID])
             // Repeats are found without any previous event to look up, too.
-            #expect(try await inbox.receive(batch: [applied, first]) { _, messages in
-                for message in messages { effects.add(message.eventID) }
-            } == [.duplicate(deliveryCount: 3), .duplicate(deliveryCount: 3)])
+            #expect(
+                try await inbox.receive(batch: [applied, first]) { _, messages in
+                    for message in messages { effects.add(message.eventID) }
+                } == [.duplicate(deliveryCount: 3), .duplicate(deliveryCount: 3)]
+            )
             // Nothing of the refused ones was recorded: they apply once their previous event has.
-            #expect(try await inbox.receive(batch: [early, afterEarly].map { var m = $0; m.previousEventID = nil; return m }) { _, messages in
-                for message in messages { effects.add(message.eventID) }
-            } == [.processed, .processed])
+            #expect(
+                try await inbox.receive(
+                    batch: [early, afterEarly].map {
+                        var m = $0
+                        m.previousEventID = nil
+                        return m
+                    }
+                ) { _, messages in
+                    for message in messages { effects.add(message.eventID) }
+                } == [.processed, .processed]
+            )
             #expect(effects.all == [applied.eventID, first.eventID, second.eventID, early.eventID, afterEarly.eventID])
         }
     }
@@ -49,9 +61,11 @@ extension InboxConformance {
             await #expect(throws: (any Error).self) {
                 _ = try await inbox.receive(batch: messages) { _, _ in throw EffectFailed() }
             }
-            #expect(try await inbox.receive(batch: messages) { _, applied in
-                for message in applied { effects.add(message.eventID) }
-            } == [.processed, .processed])
+            #expect(
+                try await inbox.receive(batch: messages) { _, applied in
+                    for message in applied { effects.add(message.eventID) }
+                } == [.processed, .processed]
+            )
             #expect(effects.all == messages.map(\.eventID))
         }
     }

@@ -8,7 +8,9 @@ extension InboxConformance {
         .init("racingRepeatsTakeEffectOnce", area: "delivery") { try await racingRepeatsTakeEffectOnce($0) },
         .init("failedEffectIsNotRecorded", area: "delivery") { try await failedEffectIsNotRecorded($0) },
         .init("groupsAreIndependent", area: "delivery") { try await groupsAreIndependent($0) },
-        .init("repeatOfAnAppliedEventIsADuplicateEvenWithoutItsPrevious", area: "delivery") { try await repeatOfAnAppliedEventIsADuplicateEvenWithoutItsPrevious($0) },
+        .init("repeatOfAnAppliedEventIsADuplicateEvenWithoutItsPrevious", area: "delivery") {
+            try await repeatOfAnAppliedEventIsADuplicateEvenWithoutItsPrevious($0)
+        },
     ]
 
     static func racingRepeatsTakeEffectOnce(_ harness: some InboxHarness) async throws {

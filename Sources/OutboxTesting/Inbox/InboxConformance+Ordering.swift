@@ -5,7 +5,7 @@ import Testing
 extension InboxConformance {
     /// In order per aggregate: an event waits for its aggregate's previous event.
     static let ordering: [InboxConformanceCase] = [
-        .init("eventWaitsForItsPreviousEvent", area: "ordering") { try await eventWaitsForItsPreviousEvent($0) },
+        .init("eventWaitsForItsPreviousEvent", area: "ordering") { try await eventWaitsForItsPreviousEvent($0) }
     ]
 
     static func eventWaitsForItsPreviousEvent(_ harness: some InboxHarness) async throws {

@@ -44,7 +44,8 @@ extension OutboxStoreConformance {
     static func retryRequeuesOnlyFailedEvents(_ harness: some OutboxStoreHarness) async throws {
         try await harness.withStore { (store) async throws in
             let lease = Duration.seconds(30)
-            let failing = Self.event("a", 1), fine = Self.event("b", 1)
+            let failing = Self.event("a", 1)
+            let fine = Self.event("b", 1)
             try await harness.enqueue([failing, fine], into: store)
             _ = try await store.claim(limit: 10, owner: "r1", leaseDuration: lease)
             try await store.complete([.failed(id: failing.id, error: "poison", retryAt: nil)], owner: "r1")
@@ -63,7 +64,9 @@ extension OutboxStoreConformance {
     static func retryFailedUnblocksTheAggregate(_ harness: some OutboxStoreHarness) async throws {
         try await harness.withStore { (store) async throws in
             let lease = Duration.seconds(30)
-            let a1 = Self.event("a", 1), a2 = Self.event("a", 2), b1 = Self.event("b", 1)
+            let a1 = Self.event("a", 1)
+            let a2 = Self.event("a", 2)
+            let b1 = Self.event("b", 1)
             try await harness.enqueue([a1, a2, b1], into: store)
             _ = try await store.claim(limit: 10, owner: "r1", leaseDuration: lease)
             try await store.complete([.failed(id: a1.id, error: "x", retryAt: nil), .failed(id: b1.id, error: "y", retryAt: nil)], owner: "r1")

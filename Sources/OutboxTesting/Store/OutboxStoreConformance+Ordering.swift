@@ -13,7 +13,9 @@ extension OutboxStoreConformance {
     static func perAggregateOrder(_ harness: some OutboxStoreHarness) async throws {
         try await harness.withStore { (store) async throws in
             let lease = Duration.seconds(30)
-            let a1 = Self.event("a", 1), a2 = Self.event("a", 2), b1 = Self.event("b", 1)
+            let a1 = Self.event("a", 1)
+            let a2 = Self.event("a", 2)
+            let b1 = Self.event("b", 1)
             try await harness.enqueue([a1, a2, b1], into: store)
             let first = try await store.claim(limit: 10, owner: "r1", leaseDuration: lease)
             #expect(first.events.map(\.id) == [a1.id, b1.id])
@@ -28,7 +30,9 @@ extension OutboxStoreConformance {
     static func parkedEventBlocksOnlyItsAggregate(_ harness: some OutboxStoreHarness) async throws {
         try await harness.withStore { (store) async throws in
             let lease = Duration.seconds(30)
-            let a1 = Self.event("a", 1), a2 = Self.event("a", 2), b1 = Self.event("b", 1)
+            let a1 = Self.event("a", 1)
+            let a2 = Self.event("a", 2)
+            let b1 = Self.event("b", 1)
             try await harness.enqueue([a1, a2, b1], into: store)
             _ = try await store.claim(limit: 10, owner: "r1", leaseDuration: lease)
             try await store.complete([.failed(id: a1.id, error: "poison", retryAt: nil), .published(id: b1.id)], owner: "r1")
@@ -42,7 +46,10 @@ extension OutboxStoreConformance {
     static func claimsCarryTheAggregatesPreviousEvent(_ harness: some OutboxStoreHarness) async throws {
         try await harness.withStore { (store) async throws in
             let lease = Duration.seconds(30)
-            let a1 = Self.event("a", 1), b1 = Self.event("b", 1), a2 = Self.event("a", 2), a3 = Self.event("a", 3)
+            let a1 = Self.event("a", 1)
+            let b1 = Self.event("b", 1)
+            let a2 = Self.event("a", 2)
+            let a3 = Self.event("a", 3)
             try await harness.enqueue([a1, b1, a2, a3], into: store)
             let first = try await store.claim(limit: 10, owner: "r1", leaseDuration: lease)
             #expect(first.events.map(\.previousID) == [nil, nil])

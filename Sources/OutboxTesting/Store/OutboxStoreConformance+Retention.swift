@@ -5,7 +5,7 @@ import Testing
 extension OutboxStoreConformance {
     /// Deleting old completed events, and nothing else.
     static let retention: [OutboxStoreConformanceCase] = [
-        .init("purgeDeletesOnlyOldCompletedEvents", area: "retention") { try await purgeDeletesOnlyOldCompletedEvents($0) },
+        .init("purgeDeletesOnlyOldCompletedEvents", area: "retention") { try await purgeDeletesOnlyOldCompletedEvents($0) }
     ]
 
     static func purgeDeletesOnlyOldCompletedEvents(_ harness: some OutboxStoreHarness) async throws {

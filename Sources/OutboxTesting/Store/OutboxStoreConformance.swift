@@ -39,8 +39,11 @@ public enum OutboxStoreConformance {
     /// A test event with a payload that needs escaping.
     public static func event(_ aggregate: String, _ n: Int = 0) -> NewOutboxEvent {
         NewOutboxEvent(
-            aggregateType: "Test", aggregateID: aggregate, eventType: "TestHappened",
-            payload: #"{"n":\#(n),"text":"quote \" and ünïcode"}"#, headers: ["traceparent": "00-\(n)"]
+            aggregateType: "Test",
+            aggregateID: aggregate,
+            eventType: "TestHappened",
+            payload: #"{"n":\#(n),"text":"quote \" and ünïcode"}"#,
+            headers: ["traceparent": "00-\(n)"]
         )
     }
 }

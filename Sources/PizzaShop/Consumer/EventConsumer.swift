@@ -44,9 +44,14 @@ public struct EventConsumer: Service {
     let logger: Logger
 
     public init(
-        subscriber: any MessageSubscriber, topic: String, group: String = "consumer-api",
-        received: ReceivedEvents, recorder: (any DeliveryRecorder)? = nil, ordering: Ordering = Ordering(),
-        metrics: ShopMetrics = .disabled, logger: Logger
+        subscriber: any MessageSubscriber,
+        topic: String,
+        group: String = "consumer-api",
+        received: ReceivedEvents,
+        recorder: (any DeliveryRecorder)? = nil,
+        ordering: Ordering = Ordering(),
+        metrics: ShopMetrics = .disabled,
+        logger: Logger
     ) {
         self.metrics = metrics
         self.subscriber = subscriber
@@ -61,13 +66,19 @@ public struct EventConsumer: Service {
     }
 
     public func run() async throws {
-        logger.info("consumer subscribing", metadata: [
-            "outbox.topic": "\(topic)", "outbox.broker.capabilities": "\(subscriber.capabilities)",
-        ])
+        logger.info(
+            "consumer subscribing",
+            metadata: [
+                "outbox.topic": "\(topic)", "outbox.broker.capabilities": "\(subscriber.capabilities)",
+            ]
+        )
         try await cancelWhenGracefulShutdown {
-            try await subscriber.subscribe(topic: topic, batchHandler: { messages in
-                await handle(batch: messages)
-            })
+            try await subscriber.subscribe(
+                topic: topic,
+                batchHandler: { messages in
+                    await handle(batch: messages)
+                }
+            )
         }
     }
 
@@ -98,9 +109,12 @@ public struct EventConsumer: Service {
                     waiting.forget(events[index].envelope.id)
                 }
             } catch {
-                logger.info("batch not applied together; applying its events one by one", metadata: [
-                    "consumer.batch.size": "\(events.count)", "error": "\(error)",
-                ])
+                logger.info(
+                    "batch not applied together; applying its events one by one",
+                    metadata: [
+                        "consumer.batch.size": "\(events.count)", "error": "\(error)",
+                    ]
+                )
             }
         }
         for (index, event) in events.enumerated() {
@@ -111,9 +125,12 @@ public struct EventConsumer: Service {
                 }
                 accepted.insert(event.message.brokerID)
             } catch {
-                logger.info("event not applied; the broker delivers it again", metadata: [
-                    "outbox.event.id": "\(event.envelope.id)", "error": "\(error)",
-                ])
+                logger.info(
+                    "event not applied; the broker delivers it again",
+                    metadata: [
+                        "outbox.event.id": "\(event.envelope.id)", "error": "\(error)",
+                    ]
+                )
             }
         }
         return accepted
@@ -133,9 +150,12 @@ public struct EventConsumer: Service {
             return try Envelope.decode(message.body)
         } catch {
             received.record(message.body)
-            logger.info("message is not a CloudEvents envelope", metadata: [
-                "outbox.broker.id": "\(message.brokerID)", "error": "\(error)",
-            ])
+            logger.info(
+                "message is not a CloudEvents envelope",
+                metadata: [
+                    "outbox.broker.id": "\(message.brokerID)", "error": "\(error)",
+                ]
+            )
             return nil
         }
     }
@@ -150,9 +170,12 @@ public struct EventConsumer: Service {
             if case .duplicate(let count) = applied {
                 metrics.consumerDuplicate(group: group)
                 metrics.consumerAcknowledged(group: group)
-                logger.info("duplicate delivery ignored", metadata: [
-                    "outbox.event.id": "\(envelope.id)", "outbox.delivery.count": "\(count)",
-                ])
+                logger.info(
+                    "duplicate delivery ignored",
+                    metadata: [
+                        "outbox.event.id": "\(envelope.id)", "outbox.delivery.count": "\(count)",
+                    ]
+                )
                 return
             }
         }
@@ -160,15 +183,18 @@ public struct EventConsumer: Service {
         metrics.consumerAcknowledged(group: group)
         received.record(body)
         let data = envelope.data
-        logger.info("event received", metadata: [
-            "outbox.event.id": "\(envelope.id)",
-            "outbox.event.type": "\(envelope.type)",
-            "order.id": "\(envelope.subject ?? "-")",
-            "order.status": "\(data["to"]?.stringValue ?? data["status"]?.stringValue ?? "-")",
-            "order.flavor": "\(data["flavor"]?.stringValue ?? "-")",
-            "order.size": "\(data["size"]?.stringValue ?? "-")",
-            "order.quantity": "\(data["quantity"]?.numberValue.map { String(Int($0)) } ?? "-")",
-        ])
+        logger.info(
+            "event received",
+            metadata: [
+                "outbox.event.id": "\(envelope.id)",
+                "outbox.event.type": "\(envelope.type)",
+                "order.id": "\(envelope.subject ?? "-")",
+                "order.status": "\(data["to"]?.stringValue ?? data["status"]?.stringValue ?? "-")",
+                "order.flavor": "\(data["flavor"]?.stringValue ?? "-")",
+                "order.size": "\(data["size"]?.stringValue ?? "-")",
+                "order.quantity": "\(data["quantity"]?.numberValue.map { String(Int($0)) } ?? "-")",
+            ]
+        )
     }
 
     /// Records the effect once, in order: retries in place while the previous event of the order
@@ -185,9 +211,12 @@ public struct EventConsumer: Service {
                 case .processed, .duplicate:
                     waiting.forget(envelope.id)
                     if gapExpired, let previous = envelope.previousid, case .processed = outcome {
-                        logger.info("event applied without its order's previous event", metadata: [
-                            "outbox.event.id": "\(envelope.id)", "outbox.event.previous": "\(previous)",
-                        ])
+                        logger.info(
+                            "event applied without its order's previous event",
+                            metadata: [
+                                "outbox.event.id": "\(envelope.id)", "outbox.event.previous": "\(previous)",
+                            ]
+                        )
                     }
                     return outcome
                 case .outOfOrder(let previous):

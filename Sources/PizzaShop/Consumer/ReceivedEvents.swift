@@ -17,7 +17,9 @@ public final class ReceivedEvents: Sendable {
         public var lastAt: Date?
 
         enum CodingKeys: String, CodingKey {
-            case received, firstAt = "first_at", lastAt = "last_at"
+            case received
+            case firstAt = "first_at"
+            case lastAt = "last_at"
         }
 
         public func encode(to encoder: any Encoder) throws {

@@ -1,6 +1,6 @@
 import Foundation
-import Outbox
 import Logging
+import Outbox
 import ServiceLifecycle
 
 /// An `Idempotency-Key` request header with what identifies the request it came with.
@@ -38,7 +38,8 @@ public struct IdempotencyKey: Sendable, Equatable {
     /// The refusal for a key already used with another request (HTTP 422).
     package static func reused(_ key: String) -> PizzaShopError {
         PizzaShopError(
-            .idempotencyKeyReused, "Idempotency-Key \(key) was already used with a different request",
+            .idempotencyKeyReused,
+            "Idempotency-Key \(key) was already used with a different request",
             field: "Idempotency-Key"
         )
     }

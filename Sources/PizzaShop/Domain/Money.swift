@@ -17,7 +17,7 @@ public struct Money: Sendable, Hashable, Comparable, Codable, CustomStringConver
         var rounded = Decimal()
         NSDecimalRound(&rounded, &scaled, 0, .plain)
         guard rounded == scaled, !rounded.isNaN,
-              rounded >= Decimal(-Money.maximumCents), rounded <= Decimal(Money.maximumCents)
+            rounded >= Decimal(-Money.maximumCents), rounded <= Decimal(Money.maximumCents)
         else { return nil }
         self.cents = NSDecimalNumber(decimal: rounded).int64Value
     }

@@ -40,7 +40,7 @@ extension NewPizzaOrder {
         let size = try text("size")
         let quantityValue = try number("quantity")
         guard quantityValue == quantityValue.rounded(), let quantity = Int(exactly: quantityValue),
-              quantityRange.contains(quantity)
+            quantityRange.contains(quantity)
         else {
             throw .invalid("quantity", "quantity must be an integer from \(quantityRange.lowerBound) to \(quantityRange.upperBound)")
         }
@@ -73,11 +73,17 @@ enum RawField: Decodable, Equatable {
 
     init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
-        if container.decodeNil() { self = .null }
-        else if (try? container.decode(Bool.self)) != nil { self = .bool }
-        else if let value = try? container.decode(Decimal.self) { self = .number(value) }
-        else if let value = try? container.decode(String.self) { self = .string(value) }
-        else { self = .composite }
+        if container.decodeNil() {
+            self = .null
+        } else if (try? container.decode(Bool.self)) != nil {
+            self = .bool
+        } else if let value = try? container.decode(Decimal.self) {
+            self = .number(value)
+        } else if let value = try? container.decode(String.self) {
+            self = .string(value)
+        } else {
+            self = .composite
+        }
     }
 }
 

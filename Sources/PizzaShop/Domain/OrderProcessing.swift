@@ -28,7 +28,8 @@ public struct OrderProcessing: Sendable {
         let declinedUser = declinedUser
         return { event in
             if let declinedUser, event.eventType == PizzaOrder.createdEventType,
-               (try? JSONDecoder().decode(Payer.self, from: Data(event.payload.utf8)))?.userName == declinedUser {
+                (try? JSONDecoder().decode(Payer.self, from: Data(event.payload.utf8)))?.userName == declinedUser
+            {
                 throw PizzaShopError(.processingFailed, "simulated payment declined for \(declinedUser)")
             }
             // Split the failure chance evenly so that the two steps together fail at `failureRate`.

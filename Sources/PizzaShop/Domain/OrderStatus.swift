@@ -56,7 +56,9 @@ public struct OrderStatusChange: Sendable, Hashable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case orderID = "order_id", from, to, changedAt = "changed_at"
+        case orderID = "order_id"
+        case from, to
+        case changedAt = "changed_at"
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -74,8 +76,13 @@ public struct OrderStatusChange: Sendable, Hashable, Codable {
     package func event(id: UUID, headers: [String: String]) throws -> NewOutboxEvent {
         let payload = String(decoding: try PizzaJSON.encoder().encode(self), as: UTF8.self)
         return NewOutboxEvent(
-            id: id, aggregateType: PizzaOrder.aggregateType, aggregateID: orderID.uuidString.lowercased(),
-            eventType: Self.eventType, payload: payload, headers: headers, occurredAt: changedAt
+            id: id,
+            aggregateType: PizzaOrder.aggregateType,
+            aggregateID: orderID.uuidString.lowercased(),
+            eventType: Self.eventType,
+            payload: payload,
+            headers: headers,
+            occurredAt: changedAt
         )
     }
 
@@ -84,7 +91,8 @@ public struct OrderStatusChange: Sendable, Hashable, Codable {
         let allowed = from.allowedNext.map(\.rawValue)
         let hint = allowed.isEmpty ? "it is final" : "allowed: \(allowed.joined(separator: ", "))"
         return PizzaShopError(
-            .conflict, "order \(order.uuidString.lowercased()) is \(from.rawValue) and cannot become \(to.rawValue) (\(hint))",
+            .conflict,
+            "order \(order.uuidString.lowercased()) is \(from.rawValue) and cannot become \(to.rawValue) (\(hint))",
             field: "status"
         )
     }

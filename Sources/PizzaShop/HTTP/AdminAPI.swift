@@ -57,9 +57,12 @@ public struct AdminAPI: Sendable {
         let limit = try Self.integer(request, "limit", default: 100, range: 1...Self.maxLimit)
         let after = try Self.integer(request, "after", default: 0, range: 0...Int.max)
         let events = try await store.list(status: status, limit: limit, afterSeq: Int64(after))
-        return try jsonResponse(ListResponse(
-            events: events.map(EventResponse.init), nextAfter: events.count == limit ? events.last?.seq : nil
-        ))
+        return try jsonResponse(
+            ListResponse(
+                events: events.map(EventResponse.init),
+                nextAfter: events.count == limit ? events.last?.seq : nil
+            )
+        )
     }
 
     static func integer(_ request: Request, _ name: String, default fallback: Int, range: ClosedRange<Int>) throws(PizzaShopError) -> Int {
@@ -75,7 +78,10 @@ public struct AdminAPI: Sendable {
         /// Pass as `after` for the next page; null on the last page.
         var nextAfter: Int64?
 
-        enum CodingKeys: String, CodingKey { case events, nextAfter = "next_after" }
+        enum CodingKeys: String, CodingKey {
+            case events
+            case nextAfter = "next_after"
+        }
 
         func encode(to encoder: any Encoder) throws {
             var container = encoder.container(keyedBy: CodingKeys.self)
@@ -92,9 +98,16 @@ public struct EventResponse: Encodable, Sendable {
     public init(_ event: OutboxEvent) { self.event = event }
 
     enum CodingKeys: String, CodingKey {
-        case id, seq, aggregateType = "aggregate_type", aggregateID = "aggregate_id", eventType = "event_type"
-        case status, attempts, lastError = "last_error", availableAt = "available_at", createdAt = "created_at"
-        case publishedAt = "published_at", headers, payload
+        case id, seq
+        case aggregateType = "aggregate_type"
+        case aggregateID = "aggregate_id"
+        case eventType = "event_type"
+        case status, attempts
+        case lastError = "last_error"
+        case availableAt = "available_at"
+        case createdAt = "created_at"
+        case publishedAt = "published_at"
+        case headers, payload
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -124,7 +137,8 @@ public struct StatsResponse: Encodable, Sendable {
     public init(_ stats: OutboxStats) { self.stats = stats }
 
     enum CodingKeys: String, CodingKey {
-        case pending, completed, failed, oldestPendingAgeSeconds = "oldest_pending_age_seconds"
+        case pending, completed, failed
+        case oldestPendingAgeSeconds = "oldest_pending_age_seconds"
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -147,11 +161,13 @@ struct BearerTokenMiddleware<Context: RequestContext>: RouterMiddleware {
         let header = request.headers[.authorization] ?? ""
         let prefix = "Bearer "
         guard header.count > prefix.count, header.lowercased().hasPrefix(prefix.lowercased()),
-              Self.constantTimeEqual(Array(header.utf8.dropFirst(prefix.utf8.count)), token)
+            Self.constantTimeEqual(Array(header.utf8.dropFirst(prefix.utf8.count)), token)
         else {
             var response = JSONErrorMiddleware<Context>.response(
-                status: .unauthorized, code: PizzaShopError.Code.unauthorized.rawValue,
-                message: "admin routes need Authorization: Bearer <admin token>", field: "Authorization"
+                status: .unauthorized,
+                code: PizzaShopError.Code.unauthorized.rawValue,
+                message: "admin routes need Authorization: Bearer <admin token>",
+                field: "Authorization"
             )
             response.headers[.wwwAuthenticate] = #"Bearer realm="pizza-outbox-admin""#
             return response

@@ -18,18 +18,24 @@ public struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return Self.response(status: status, code: error.code.rawValue, message: error.message, field: error.field)
         } catch let error as HTTPResponseError {
             let status = error.status
-            let code: PizzaShopError.Code = switch status {
-            case .notFound: .notFound
-            case .methodNotAllowed: .methodNotAllowed
-            case .contentTooLarge: .bodyTooLarge
-            case .unsupportedMediaType: .unsupportedMediaType
-            default: status.code >= 500 ? .internalError : .badRequest
-            }
+            let code: PizzaShopError.Code =
+                switch status {
+                case .notFound: .notFound
+                case .methodNotAllowed: .methodNotAllowed
+                case .contentTooLarge: .bodyTooLarge
+                case .unsupportedMediaType: .unsupportedMediaType
+                default: status.code >= 500 ? .internalError : .badRequest
+                }
             let message = (error as? HTTPError)?.body ?? status.reasonPhrase
             return Self.response(status: status, code: code.rawValue, message: message, field: nil)
         } catch {
             context.logger.info("request failed", metadata: ["error": "\(String(reflecting: error))"])
-            return Self.response(status: .internalServerError, code: PizzaShopError.Code.internalError.rawValue, message: "internal error", field: nil)
+            return Self.response(
+                status: .internalServerError,
+                code: PizzaShopError.Code.internalError.rawValue,
+                message: "internal error",
+                field: nil
+            )
         }
     }
 

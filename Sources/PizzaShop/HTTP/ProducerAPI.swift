@@ -22,8 +22,12 @@ public struct ProducerAPI: Sendable {
 
     /// `admin` adds the `/admin/outbox` routes; without it they answer 404.
     public init(
-        repository: any PizzaOrderRepository, admin: AdminAPI? = nil, databaseTimeout: Duration = .seconds(10),
-        idempotencyTTL: Duration = .seconds(24 * 3600), metrics: ShopMetrics = .disabled, metricsEndpoint: MetricsEndpoint? = nil
+        repository: any PizzaOrderRepository,
+        admin: AdminAPI? = nil,
+        databaseTimeout: Duration = .seconds(10),
+        idempotencyTTL: Duration = .seconds(24 * 3600),
+        metrics: ShopMetrics = .disabled,
+        metricsEndpoint: MetricsEndpoint? = nil
     ) {
         self.metrics = metrics
         self.metricsEndpoint = metricsEndpoint
@@ -82,10 +86,13 @@ public struct ProducerAPI: Sendable {
                 return CreatedOrder(order: order, eventID: eventID, replayed: false)
             }
         }
-        context.logger.info(created.replayed ? "order replayed for its idempotency key" : "order accepted", metadata: [
-            "order.id": "\(created.order.id.uuidString.lowercased())",
-            "outbox.event.id": "\(created.eventID.uuidString.lowercased())",
-        ])
+        context.logger.info(
+            created.replayed ? "order replayed for its idempotency key" : "order accepted",
+            metadata: [
+                "order.id": "\(created.order.id.uuidString.lowercased())",
+                "outbox.event.id": "\(created.eventID.uuidString.lowercased())",
+            ]
+        )
         if created.replayed { metrics.orderReplayed() } else { metrics.orderAccepted() }
         // A replay answers 200 with the original order: nothing new was created.
         return try jsonResponse(OrderResponse(order: created.order, eventID: created.eventID), status: created.replayed ? .ok : .created)
@@ -110,11 +117,14 @@ public struct ProducerAPI: Sendable {
             }
         }
         metrics.statusChanged(to: status)
-        context.logger.info("order status changed", metadata: [
-            "order.id": "\(id.uuidString.lowercased())",
-            "order.status": "\(status.rawValue)",
-            "outbox.event.id": "\(eventID.uuidString.lowercased())",
-        ])
+        context.logger.info(
+            "order status changed",
+            metadata: [
+                "order.id": "\(id.uuidString.lowercased())",
+                "order.status": "\(status.rawValue)",
+                "outbox.event.id": "\(eventID.uuidString.lowercased())",
+            ]
+        )
         return try jsonResponse(OrderResponse(order: order, eventID: eventID))
     }
 
@@ -128,7 +138,7 @@ public struct ProducerAPI: Sendable {
     /// The request body, which must be JSON and at most `maxBodySize` bytes.
     static func jsonBody(_ request: Request) async throws -> ByteBuffer {
         guard let contentType = request.headers[.contentType],
-              let mediaType = MediaType(from: contentType), mediaType.isType(.applicationJson)
+            let mediaType = MediaType(from: contentType), mediaType.isType(.applicationJson)
         else {
             throw PizzaShopError(.unsupportedMediaType, "Content-Type must be application/json")
         }
@@ -169,7 +179,9 @@ struct OrderResponse: Encodable {
         var event: OutboxEvent
 
         enum CodingKeys: String, CodingKey {
-            case id, type, status, attempts, lastError = "last_error", publishedAt = "published_at"
+            case id, type, status, attempts
+            case lastError = "last_error"
+            case publishedAt = "published_at"
         }
 
         func encode(to encoder: any Encoder) throws {
@@ -196,7 +208,8 @@ struct OrderResponse: Encodable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case eventID = "event_id", events
+        case eventID = "event_id"
+        case events
     }
 
     func encode(to encoder: any Encoder) throws {

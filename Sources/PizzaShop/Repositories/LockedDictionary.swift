@@ -23,7 +23,8 @@ final class LockedDictionary<Key: Hashable & Sendable, Value: Sendable>: Sendabl
 
     /// Reads and replaces one entry atomically; `body` returns the new value and a result.
     func update<Result, Failure: Error>(
-        _ key: Key, _ body: (Value?) throws(Failure) -> (Value, Result)
+        _ key: Key,
+        _ body: (Value?) throws(Failure) -> (Value, Result)
     ) throws(Failure) -> (Value, Result) {
         try storage.withLock { (storage: inout [Key: Value]) throws(Failure) -> (Value, Result) in
             let (value, result) = try body(storage[key])

@@ -26,8 +26,13 @@ extension PizzaOrder {
     package func createdEvent(id: UUID, headers: [String: String]) throws -> NewOutboxEvent {
         let payload = String(decoding: try PizzaJSON.encoder().encode(self), as: UTF8.self)
         return NewOutboxEvent(
-            id: id, aggregateType: PizzaOrder.aggregateType, aggregateID: self.id.uuidString.lowercased(),
-            eventType: PizzaOrder.createdEventType, payload: payload, headers: headers, occurredAt: createdAt
+            id: id,
+            aggregateType: PizzaOrder.aggregateType,
+            aggregateID: self.id.uuidString.lowercased(),
+            eventType: PizzaOrder.createdEventType,
+            payload: payload,
+            headers: headers,
+            occurredAt: createdAt
         )
     }
 }

@@ -31,7 +31,9 @@ struct ConsumerAPIConfiguration: Sendable {
 /// The consumer API as it runs: the subscriber and its inbox (with the migration and the watchdog)
 /// as services of the Hummingbird application that serves `GET /events` and `GET /stats`.
 func buildConsumerAPI(
-    _ configuration: ConsumerAPIConfiguration, metrics: ProcessMetrics = .make(), logger: Logger
+    _ configuration: ConsumerAPIConfiguration,
+    metrics: ProcessMetrics = .make(),
+    logger: Logger
 ) async throws -> some ApplicationProtocol {
     let received = ReceivedEvents(capacity: configuration.keep)
     let ready: @Sendable () async -> Void = { received.isSubscribed = true }
@@ -41,7 +43,8 @@ func buildConsumerAPI(
             RedisStreamsSubscriber(
                 redis: configuration.redis,
                 configuration: .init(group: configuration.group, consumer: configuration.consumer, claimIdle: configuration.claimIdle),
-                logger: logger, onSubscribed: ready
+                logger: logger,
+                onSubscribed: ready
             )
         case .redisPubSub:
             RedisPubSubSubscriber(configuration: configuration.redis, logger: logger, onSubscribed: ready)
@@ -53,8 +56,14 @@ func buildConsumerAPI(
             nil
         }
     let consumer = EventConsumer(
-        subscriber: subscriber, topic: configuration.topic, group: configuration.group, received: received,
-        recorder: inbox?.deliveries, ordering: configuration.ordering, metrics: metrics.shop, logger: logger
+        subscriber: subscriber,
+        topic: configuration.topic,
+        group: configuration.group,
+        received: received,
+        recorder: inbox?.deliveries,
+        ordering: configuration.ordering,
+        metrics: metrics.shop,
+        logger: logger
     )
     var app = Application(
         router: ConsumerAPI(received: received, metrics: MetricsEndpoint(registry: metrics.registry)).router(),

@@ -53,7 +53,11 @@ func buildJob(_ configuration: JobConfiguration, metrics: ProcessMetrics = .make
         case .redisPubSub: RedisPubSubPublisher(client: redis)
         }
     let relay = Relay(
-        store: store.outbox, publisher: publisher, wakeUp: store.wakeUp, configuration: configuration.relay, logger: logger,
+        store: store.outbox,
+        publisher: publisher,
+        wakeUp: store.wakeUp,
+        configuration: configuration.relay,
+        logger: logger,
         process: configuration.processing.step
     )
     let migrate = configuration.migrate
@@ -63,7 +67,10 @@ func buildJob(_ configuration: JobConfiguration, metrics: ProcessMetrics = .make
         database.services + store.listener + [
             StuckWatchdog(what: "relay", limit: relay.leaseDuration, age: { relay.currentBatchAge }, logger: logger),
             PreparedService(
-                name: "migration", prepare: { if migrate { try await store.migrate() } }, service: relay, logger: logger
+                name: "migration",
+                prepare: { if migrate { try await store.migrate() } },
+                service: relay,
+                logger: logger
             ),
         ]
     if let port = configuration.metricsPort {
@@ -78,8 +85,11 @@ func buildJob(_ configuration: JobConfiguration, metrics: ProcessMetrics = .make
     if configuration.retention > .zero {
         services.append(
             OutboxRetention(
-                store: store.outbox, retention: configuration.retention, interval: configuration.retentionInterval,
-                batchSize: configuration.retentionBatchSize, logger: logger
+                store: store.outbox,
+                retention: configuration.retention,
+                interval: configuration.retentionInterval,
+                batchSize: configuration.retentionBatchSize,
+                logger: logger
             )
         )
     }

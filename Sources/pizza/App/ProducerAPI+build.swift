@@ -24,7 +24,9 @@ struct ProducerAPIConfiguration: Sendable {
 /// The producer API as it runs: the HTTP server with the database pool, the idempotency janitor and
 /// the migration before the server starts, as one Hummingbird application.
 func buildProducerAPI(
-    _ configuration: ProducerAPIConfiguration, metrics: ProcessMetrics = .make(), logger: Logger,
+    _ configuration: ProducerAPIConfiguration,
+    metrics: ProcessMetrics = .make(),
+    logger: Logger,
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) async throws -> some ApplicationProtocol {
     let database = try await Database.open(url: configuration.databaseURL, connections: configuration.databaseConnections, logger: logger)
@@ -32,8 +34,12 @@ func buildProducerAPI(
     let admin = configuration.adminToken.map { AdminAPI(store: store.outbox, token: $0) }
     let endpoint = MetricsEndpoint(registry: metrics.registry, refresh: MetricsEndpoint.refreshingOutbox(store.outbox, metrics: metrics.shop))
     let router = ProducerAPI(
-        repository: store.repository, admin: admin, databaseTimeout: configuration.databaseTimeout,
-        idempotencyTTL: configuration.idempotencyTTL, metrics: metrics.shop, metricsEndpoint: endpoint
+        repository: store.repository,
+        admin: admin,
+        databaseTimeout: configuration.databaseTimeout,
+        idempotencyTTL: configuration.idempotencyTTL,
+        metrics: metrics.shop,
+        metricsEndpoint: endpoint
     ).router()
     var app = Application(
         router: router,

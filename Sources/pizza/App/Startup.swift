@@ -29,9 +29,12 @@ func retryUntilDone(_ what: String, logger: Logger, _ operation: @Sendable () as
             attempt += 1
             if Task.isCancelled || Task.isShuttingDownGracefully { throw error }
             let delay = backoff.delay(afterAttempt: attempt)
-            logger.warning("\(what) failed, retrying", metadata: [
-                "attempt": "\(attempt)", "backoff.seconds": "\(delay.seconds)", "error": "\(String(reflecting: error))",
-            ])
+            logger.warning(
+                "\(what) failed, retrying",
+                metadata: [
+                    "attempt": "\(attempt)", "backoff.seconds": "\(delay.seconds)", "error": "\(String(reflecting: error))",
+                ]
+            )
             try await cancelWhenGracefulShutdown { try await Task.sleep(for: delay) }
         }
     }
@@ -68,9 +71,12 @@ struct StuckWatchdog: Service {
     func run() async throws {
         await everyInterval(min(.seconds(1), limit / 4)) {
             if let age = age(), age > limit {
-                logger.critical("\(what) stuck: one unit of work has run longer than its limit; exiting so that a supervisor restarts the process", metadata: [
-                    "watchdog.age.seconds": "\(age.seconds)", "watchdog.limit.seconds": "\(limit.seconds)",
-                ])
+                logger.critical(
+                    "\(what) stuck: one unit of work has run longer than its limit; exiting so that a supervisor restarts the process",
+                    metadata: [
+                        "watchdog.age.seconds": "\(age.seconds)", "watchdog.limit.seconds": "\(limit.seconds)",
+                    ]
+                )
                 exit(Self.exitStatus)
             }
         }

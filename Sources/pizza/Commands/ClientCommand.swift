@@ -36,8 +36,15 @@ struct ClientCommand: AsyncParsableCommand {
         )
         print("sending \(orders) orders to \(url) (concurrency \(concurrency)\(rate.map { ", \($0) orders/s" } ?? ""))")
         let report = try await generator.run(progressInterval: interactive ? .milliseconds(200) : .seconds(2)) { done, total, report in
-            let line = String(format: "%d/%d sent, %d accepted, %d rejected, %d failed, %.0f orders/s",
-                              done, total, report.accepted, report.rejected, report.failed, report.throughput)
+            let line = String(
+                format: "%d/%d sent, %d accepted, %d rejected, %d failed, %.0f orders/s",
+                done,
+                total,
+                report.accepted,
+                report.rejected,
+                report.failed,
+                report.throughput
+            )
             if interactive {
                 // Rewrite one line in place on a terminal.
                 FileHandle.standardOutput.write(Data("\r\u{1B}[K\(line)".utf8))

@@ -17,11 +17,17 @@ struct ConsumerAPICommand: AsyncParsableCommand {
     @Option(help: "Consumer name within the group (redis-streams; default host-pid).") var consumer: String?
     @Option(help: "Seconds an unacknowledged entry stays with its consumer before another takes it over.")
     var claimIdle = 30.0
-    @Option(name: .customLong("database-url"), help: "Inbox database (postgres://… or sqlite:PATH; env CONSUMER_DATABASE_URL): apply each event once.")
+    @Option(
+        name: .customLong("database-url"),
+        help: "Inbox database (postgres://… or sqlite:PATH; env CONSUMER_DATABASE_URL): apply each event once."
+    )
     var databaseURL: String?
     @Option(help: "With an inbox: how long an event waits in place for its order's previous event before the broker redelivers it.")
     var orderWait = TimeSpan(argument: "5s")!
-    @Option(help: "With an inbox: apply an event without its order's previous event once seen for this long (e.g. the group was created after that event).")
+    @Option(
+        help:
+            "With an inbox: apply an event without its order's previous event once seen for this long (e.g. the group was created after that event)."
+    )
     var orderGapTimeout = TimeSpan(argument: "5m")!
     @Option(help: "Exit (status 75, for the supervisor to restart) when one message's handling exceeds this.")
     var handlerTimeout = TimeSpan(argument: "120s")!
@@ -39,9 +45,16 @@ struct ConsumerAPICommand: AsyncParsableCommand {
     func run() async throws {
         let logger = logging.bootstrap(label: "pizza.consumer-api")
         var configuration = ConsumerAPIConfiguration(
-            hostname: hostname, port: try resolvedPort(port, default: 8081), redis: try redis.configuration(), broker: broker,
-            topic: topic, group: group, claimIdle: seconds(claimIdle), inboxURL: flagOrEnvironment(databaseURL, "CONSUMER_DATABASE_URL"),
-            ordering: .init(wait: orderWait.duration, gapTimeout: orderGapTimeout.duration), handlerTimeout: handlerTimeout.duration,
+            hostname: hostname,
+            port: try resolvedPort(port, default: 8081),
+            redis: try redis.configuration(),
+            broker: broker,
+            topic: topic,
+            group: group,
+            claimIdle: seconds(claimIdle),
+            inboxURL: flagOrEnvironment(databaseURL, "CONSUMER_DATABASE_URL"),
+            ordering: .init(wait: orderWait.duration, gapTimeout: orderGapTimeout.duration),
+            handlerTimeout: handlerTimeout.duration,
             keep: keep
         )
         if let consumer { configuration.consumer = consumer }

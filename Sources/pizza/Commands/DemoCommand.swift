@@ -23,7 +23,10 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "Probability (0...1) that simulated payment or delivery fails.") var failureRate = 0.0
     @Option(help: "Simulated payment + delivery time per event, in milliseconds.") var simulateLatencyMs = 0
     @Option(help: "Port of the producer API (0 picks a free one).") var port = 8080
-    @Option(name: .customLong("database-url"), help: "sqlite:PATH, sqlite::memory: or postgres://… (its schema pizza_demo; default sqlite:./pizza-demo.sqlite).")
+    @Option(
+        name: .customLong("database-url"),
+        help: "sqlite:PATH, sqlite::memory: or postgres://… (its schema pizza_demo; default sqlite:./pizza-demo.sqlite)."
+    )
     var databaseURL = "sqlite:./pizza-demo.sqlite"
     @Option(name: .customLong("redis-url"), help: "Use Redis Pub/Sub at this URL instead of the in-process broker.")
     var redisURL: String?
@@ -68,15 +71,24 @@ struct DemoCommand: AsyncParsableCommand {
                 ready.signal()
             }
             let consumer = EventConsumer(
-                subscriber: subscriber, topic: Self.topic, group: group, received: received[group]!,
-                recorder: inbox.deliveries, logger: logger
+                subscriber: subscriber,
+                topic: Self.topic,
+                group: group,
+                received: received[group]!,
+                recorder: inbox.deliveries,
+                logger: logger
             )
             return PreparedService(name: "migration", prepare: migrate, service: consumer, logger: logger)
         }
         let relay = Relay(
-            store: store.outbox, publisher: brokerSetup.publisher, wakeUp: store.wakeUp,
+            store: store.outbox,
+            publisher: brokerSetup.publisher,
+            wakeUp: store.wakeUp,
             configuration: RelayConfiguration(
-                topic: Self.topic, source: "pizza-outbox/demo", batchSize: 200, pollInterval: .seconds(1),
+                topic: Self.topic,
+                source: "pizza-outbox/demo",
+                batchSize: 200,
+                pollInterval: .seconds(1),
                 retryPolicy: RetryPolicy(initialDelay: seconds(retryInitial), maxDelay: seconds(max(1, retryInitial)), maxAttempts: maxAttempts)
             ),
             logger: logger,
@@ -95,18 +107,27 @@ struct DemoCommand: AsyncParsableCommand {
         app.beforeServerStarts { try await retryUntilDone("migration", logger: logger) { try await migrate() } }
 
         let runner = DemoRunner(
-            demo: self, store: store, inbox: inbox, received: received, ready: ready, serverPort: serverPort,
-            brokerIsAtMostOnce: brokerSetup.publisher.capabilities.isEmpty, logger: logger
-        )
-        let services: [any Service] = database.services + store.listener + [
-            PreparedService(name: "migration", prepare: migrate, service: relay, logger: logger),
-        ] + consumers + [app]
-        let group = ServiceGroup(configuration: .init(
-            services: services.map { .init(service: $0) }
-                + [.init(service: runner, successTerminationBehavior: .gracefullyShutdownGroup)],
-            gracefulShutdownSignals: [.sigterm, .sigint],
+            demo: self,
+            store: store,
+            inbox: inbox,
+            received: received,
+            ready: ready,
+            serverPort: serverPort,
+            brokerIsAtMostOnce: brokerSetup.publisher.capabilities.isEmpty,
             logger: logger
-        ))
+        )
+        let services: [any Service] =
+            database.services + store.listener + [
+                PreparedService(name: "migration", prepare: migrate, service: relay, logger: logger)
+            ] + consumers + [app]
+        let group = ServiceGroup(
+            configuration: .init(
+                services: services.map { .init(service: $0) }
+                    + [.init(service: runner, successTerminationBehavior: .gracefullyShutdownGroup)],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
+        )
         do {
             try await group.run()
         } catch {
@@ -124,9 +145,13 @@ struct DemoCommand: AsyncParsableCommand {
             let broker = MemoryBroker()
             // Groups exist before the first order, so they receive every event.
             for group in Self.groups { broker.createGroup(group, topic: Self.topic) }
-            return DemoBroker(publisher: broker, subscriber: { group, ready in
-                broker.subscriber(group: group, consumer: "demo", onSubscribed: ready)
-            }, close: {})
+            return DemoBroker(
+                publisher: broker,
+                subscriber: { group, ready in
+                    broker.subscriber(group: group, consumer: "demo", onSubscribed: ready)
+                },
+                close: {}
+            )
         }
         let configuration: RedisConfiguration
         do {
@@ -135,9 +160,13 @@ struct DemoCommand: AsyncParsableCommand {
             throw ValidationError("--redis-url: \(error)")
         }
         let client = RedisClient(configuration: configuration, logger: logger)
-        return DemoBroker(publisher: RedisPubSubPublisher(client: client), subscriber: { _, ready in
-            RedisPubSubSubscriber(configuration: configuration, logger: logger, onSubscribed: ready)
-        }, close: { await client.close() })
+        return DemoBroker(
+            publisher: RedisPubSubPublisher(client: client),
+            subscriber: { _, ready in
+                RedisPubSubSubscriber(configuration: configuration, logger: logger, onSubscribed: ready)
+            },
+            close: { await client.close() }
+        )
     }
 
     /// On PostgreSQL the demo keeps to its own schema (`pizza_demo` unless the URL names one),

@@ -30,8 +30,16 @@ final class DemoRunner: Service, Sendable {
     let logger: Logger
     private let state = Mutex(Outcome())
 
-    init(demo: DemoCommand, store: ProducerStore, inbox: ConsumerInbox, received: [String: ReceivedEvents], ready: WakeUpSignal,
-         serverPort: ServerPort, brokerIsAtMostOnce: Bool, logger: Logger) {
+    init(
+        demo: DemoCommand,
+        store: ProducerStore,
+        inbox: ConsumerInbox,
+        received: [String: ReceivedEvents],
+        ready: WakeUpSignal,
+        serverPort: ServerPort,
+        brokerIsAtMostOnce: Bool,
+        logger: Logger
+    ) {
         self.demo = demo
         self.store = store
         self.inbox = inbox
@@ -58,14 +66,16 @@ final class DemoRunner: Service, Sendable {
             await ready.wait()
         }
         let url = "http://127.0.0.1:\(serverPort.port!)"
-        print("""
+        print(
+            """
             Pizza Outbox demo
               store:    \(demo.databaseURL)
               broker:   \(demo.redisURL.map { "Redis Pub/Sub at \($0)" } ?? "in-process, consumer groups \(DemoCommand.groups.joined(separator: ", "))")
               API:      \(url)   (try: curl \(url)/pizza/<id> while it runs)
               job:      simulated latency \(demo.simulateLatencyMs) ms, failure rate \(demo.failureRate), max attempts \(demo.maxAttempts)
             sending \(demo.orders) orders with \(demo.concurrency) in flight, \(Int(demo.statusChanges * 100))% of them with status changes…
-            """)
+            """
+        )
         let interactive = isatty(STDOUT_FILENO) == 1
         let generator = LoadGenerator(
             configuration: .init(baseURL: url, orders: demo.orders, concurrency: demo.concurrency, statusChanges: demo.statusChanges),

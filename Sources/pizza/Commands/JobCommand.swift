@@ -3,6 +3,7 @@ import Logging
 import Outbox
 import PizzaShop
 import Synchronization
+
 #if canImport(Glibc)
 @preconcurrency import Glibc
 #endif
@@ -74,11 +75,18 @@ struct JobCommand: AsyncParsableCommand {
             relay.afterPublish = DrillCrashPoint(afterBatches: drillCrashAfterPublish, logger: logger).hook
         }
         let configuration = JobConfiguration(
-            databaseURL: try database.url(), databaseConnections: database.databaseConnections, redis: try redis.configuration(),
-            broker: broker, streamMaxLength: streamMaxLength, relay: relay,
+            databaseURL: try database.url(),
+            databaseConnections: database.databaseConnections,
+            redis: try redis.configuration(),
+            broker: broker,
+            streamMaxLength: streamMaxLength,
+            relay: relay,
             processing: OrderProcessing(latency: .milliseconds(simulateLatencyMs), failureRate: failureRate, declinedUser: simulateDeclineUser),
-            retention: retention.duration, retentionInterval: retentionInterval.duration, retentionBatchSize: retentionBatchSize,
-            metricsPort: metricsPort, migrate: !noMigrate
+            retention: retention.duration,
+            retentionInterval: retentionInterval.duration,
+            retentionBatchSize: retentionBatchSize,
+            metricsPort: metricsPort,
+            migrate: !noMigrate
         )
         let job = try await buildJob(configuration, metrics: .bootstrap(), logger: logger)
         do {

@@ -1,7 +1,4 @@
 import ArgumentParser
-#if canImport(Glibc)
-@preconcurrency import Glibc
-#endif
 import Foundation
 import Logging
 import Outbox
@@ -81,7 +78,7 @@ struct LoggingOptions: ParsableArguments {
     /// Bootstraps swift-log once and returns the process's root logger. Also makes stdout
     /// line-buffered, so progress shows up at once when piped to a file or `tee`.
     func bootstrap(label: String, defaultLevel: Logger.Level = .info) -> Logger {
-        setvbuf(stdout, nil, _IOLBF, 0)
+        makeStandardOutputLineBuffered()
         let level = flagOrEnvironment(logLevel, "LOG_LEVEL").flatMap(Logger.Level.init(rawValue:)) ?? defaultLevel
         let format = flagOrEnvironment(logFormat, "LOG_FORMAT").flatMap(LogFormat.init(rawValue:)) ?? .text
         LoggingSystem.bootstrap { label in

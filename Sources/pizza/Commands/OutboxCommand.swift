@@ -38,7 +38,9 @@ struct OutboxCommand: AsyncParsableCommand {
                 print(String(decoding: try PizzaJSON.encoder().encode(events.map(EventResponse.init)), as: UTF8.self))
                 return
             }
-            print("seq       status     attempts  event id                              type                 aggregate                             last error")
+            print(
+                "seq       status     attempts  event id                              type                 aggregate                             last error"
+            )
             for event in events {
                 let cells = [
                     "\(event.seq)".padding(toLength: 9, withPad: " ", startingAt: 0),
@@ -119,7 +121,9 @@ struct OutboxCommand: AsyncParsableCommand {
 
 /// Opens the database of `--database-url`, runs `body` on its outbox, closes it.
 private func withOutbox<T: Sendable>(
-    _ database: DatabaseOptions, _ logging: LoggingOptions, _ body: @Sendable (any OutboxStore) async throws -> T
+    _ database: DatabaseOptions,
+    _ logging: LoggingOptions,
+    _ body: @Sendable (any OutboxStore) async throws -> T
 ) async throws -> T {
     let logger = logging.bootstrap(label: "pizza.outbox", defaultLevel: .warning)
     let opened = try await database.open(logger: logger)

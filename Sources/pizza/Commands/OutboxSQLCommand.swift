@@ -34,7 +34,11 @@ struct OutboxSQLCommand: ParsableCommand {
         switch statement {
         case .claim:
             let query = PostgresOutboxStore.claimStatement(
-                table: identifier, limit: 0, owner: "", leaseDuration: .zero, projection: projection
+                table: identifier,
+                limit: 0,
+                owner: "",
+                leaseDuration: .zero,
+                projection: projection
             )
             print(Self.render(query.sql, names: ["limit", "owner", "lease_ms"]))
         case .mark:

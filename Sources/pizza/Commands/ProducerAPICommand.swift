@@ -31,9 +31,14 @@ struct ProducerAPICommand: AsyncParsableCommand {
     func run() async throws {
         let logger = logging.bootstrap(label: "pizza.producer-api")
         let configuration = ProducerAPIConfiguration(
-            hostname: hostname, port: try resolvedPort(port, default: 8080), databaseURL: try database.url(),
-            databaseConnections: database.databaseConnections, migrate: !noMigrate, databaseTimeout: databaseTimeout.duration,
-            idempotencyTTL: idempotencyTtl.duration, adminToken: flagOrEnvironment(adminToken, "ADMIN_TOKEN"),
+            hostname: hostname,
+            port: try resolvedPort(port, default: 8080),
+            databaseURL: try database.url(),
+            databaseConnections: database.databaseConnections,
+            migrate: !noMigrate,
+            databaseTimeout: databaseTimeout.duration,
+            idempotencyTTL: idempotencyTtl.duration,
+            adminToken: flagOrEnvironment(adminToken, "ADMIN_TOKEN"),
             groupCommit: .init(maxOrders: groupCommitSize, concurrentTransactions: groupCommitSlots)
         )
         let app = try await buildProducerAPI(configuration, metrics: .bootstrap(), logger: logger)

@@ -10,7 +10,10 @@ struct VerifyCommand: AsyncParsableCommand {
         abstract: "Print the delivery ledger; exit 1 when anything is lost, applied twice or out of order."
     )
 
-    @Option(name: .customLong("database-url"), help: "Producer side: postgres://… or sqlite:PATH (env DATABASE_URL, default sqlite:./pizza-demo.sqlite).")
+    @Option(
+        name: .customLong("database-url"),
+        help: "Producer side: postgres://… or sqlite:PATH (env DATABASE_URL, default sqlite:./pizza-demo.sqlite)."
+    )
     var databaseURL: String?
     @Option(name: .customLong("consumer-database-url"), help: "Consumer side (inbox and deliveries); default: the producer's database.")
     var consumerDatabaseURL: String?
@@ -46,7 +49,10 @@ struct VerifyCommand: AsyncParsableCommand {
                 ledger = try await producerDatabase.with { try await read(ConsumerInbox(producerDatabase)) }
             } else {
                 let consumerDatabase = try await Database.open(
-                    url: consumerURL, connections: 4, flag: "--consumer-database-url", logger: logger
+                    url: consumerURL,
+                    connections: 4,
+                    flag: "--consumer-database-url",
+                    logger: logger
                 )
                 ledger = try await producerDatabase.with {
                     try await consumerDatabase.with { try await read(ConsumerInbox(consumerDatabase)) }
@@ -54,10 +60,12 @@ struct VerifyCommand: AsyncParsableCommand {
             }
         } catch {
             // The driver's own text (never the URL, which may hold a password), and the usual cause.
-            throw CommandFailure("""
+            throw CommandFailure(
+                """
                 cannot read the delivery ledger: \(String(reflecting: error))
                 Do both databases have the pizza schema (pizza migrate, or a consumer-api with --database-url)?
-                """)
+                """
+            )
         }
         print(ledger.table)
         if !ledger.isHealthy { throw ExitCode(1) }

@@ -22,9 +22,14 @@ struct Todo: Codable, ResponseEncodable, Sendable {
 
 /// The application's own table, migrated together with the outbox's.
 let todoMigrations = [
-    SchemaMigration(component: "todo", version: 1, name: "create_todos", statements: [
-        "CREATE TABLE IF NOT EXISTS todos (id uuid PRIMARY KEY, title text NOT NULL CHECK (title <> ''))"
-    ])
+    SchemaMigration(
+        component: "todo",
+        version: 1,
+        name: "create_todos",
+        statements: [
+            "CREATE TABLE IF NOT EXISTS todos (id uuid PRIMARY KEY, title text NOT NULL CHECK (title <> ''))"
+        ]
+    )
 ]
 
 /// The API, the PostgreSQL pool, the wake-up listener and the relay, as one Hummingbird application.
@@ -49,7 +54,9 @@ func buildApplication(_ configuration: TodoConfiguration, logger: Logger) throws
         guard !new.title.isEmpty else { throw HTTPError(.unprocessableContent, message: "title must not be empty") }
         let todo = Todo(id: UUID(), title: new.title)
         let event = NewOutboxEvent(
-            aggregateType: "Todo", aggregateID: todo.id.uuidString.lowercased(), eventType: "TodoCreated",
+            aggregateType: "Todo",
+            aggregateID: todo.id.uuidString.lowercased(),
+            eventType: "TodoCreated",
             payload: String(decoding: try JSONEncoder().encode(todo), as: UTF8.self)
         )
         // The row and its event commit together, or neither does.

@@ -23,7 +23,10 @@ import Testing
         let app = try buildApplication(configuration, logger: Logger(label: "test"))
         try await app.test(.router) { client in
             let created = try await client.execute(
-                uri: "/todos", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: #"{"title":"water the plants"}"#)
+                uri: "/todos",
+                method: .post,
+                headers: [.contentType: "application/json"],
+                body: ByteBuffer(string: #"{"title":"water the plants"}"#)
             )
             #expect(created.status == .created)
             let todo = try JSONDecoder().decode(Todo.self, from: Data(buffer: created.body))
@@ -35,7 +38,10 @@ import Testing
             #expect(envelope.type == "TodoCreated" && envelope.subject == todo.id.uuidString.lowercased())
             #expect(envelope.data["title"]?.stringValue == "water the plants")
             let empty = try await client.execute(
-                uri: "/todos", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: #"{"title":""}"#)
+                uri: "/todos",
+                method: .post,
+                headers: [.contentType: "application/json"],
+                body: ByteBuffer(string: #"{"title":""}"#)
             )
             #expect(empty.status == .unprocessableContent)
         }
