@@ -5,6 +5,8 @@ import Logging
 import Outbox
 import PizzaShop
 import PostgresNIO
+import RESP
+import ServiceLifecycle
 import TestSupport
 import Testing
 
@@ -59,6 +61,67 @@ import Testing
             _ = try await buildProducerAPI(ProducerAPIConfiguration(databaseURL: "mysql://nope"), logger: Self.logger)
         } throws: { error in
             "\(error)".hasPrefix("--database-url:")
+        }
+    }
+
+    /// The three programs as `pizza` assembles them, in one process: an order posted to the producer
+    /// API is relayed by the job to a Redis stream and applied by the consumer API's inbox.
+    @Test(.enabled(if: TestServers.postgresEnabled && TestServers.redisEnabled)) func anOrderTravelsThroughAllThreePrograms() async throws {
+        let redis = try RedisConfiguration(url: try TestServers.requireRedisURL())
+        let topic = TestServers.uniqueName("assembly-orders")
+        try await TestSchema.with("pipeline") { schema, client in
+            let producer = try await buildProducerAPI(
+                ProducerAPIConfiguration(port: 0, databaseURL: schema.url, databaseConnections: 4),
+                logger: Self.logger
+            )
+            let job = try await buildJob(
+                JobConfiguration(
+                    databaseURL: schema.url,
+                    databaseConnections: 4,
+                    redis: redis,
+                    relay: RelayConfiguration(topic: topic, source: "assembly-test", pollInterval: .milliseconds(100)),
+                    retention: .zero
+                ),
+                logger: Self.logger
+            )
+            let consumer = try await buildConsumerAPI(
+                ConsumerAPIConfiguration(port: 0, redis: redis, topic: topic, group: "assembly", inboxURL: schema.url, inboxConnections: 2),
+                logger: Self.logger
+            )
+            let jobGroup = ServiceGroup(configuration: .init(services: job.services.map { .init(service: $0) }, logger: Self.logger))
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await jobGroup.run() }
+                try await consumer.test(.router) { consumerClient in
+                    // The consumer's group exists before the order, so it sees the order's event.
+                    while try await consumerClient.execute(uri: "/readyz", method: .get).status != .ok {
+                        try await Task.sleep(for: .milliseconds(20))
+                    }
+                    let orderID = try await producer.test(.router) { producerClient in
+                        let created = try await producerClient.execute(
+                            uri: "/pizza",
+                            method: .post,
+                            headers: [.contentType: "application/json"],
+                            body: ByteBuffer(string: ValidationTests.valid)
+                        )
+                        return try #require(try ProducerAPITests.json(created.body)["id"] as? String)
+                    }
+                    // -- the consumer's effect: one delivery row for the order, in the consumer's own tables
+                    let deadline = ContinuousClock.now + .seconds(30)
+                    var delivered = 0
+                    while delivered == 0, ContinuousClock.now < deadline {
+                        let rows = try await client.query(
+                            "SELECT count(*)::int FROM pizza_deliveries WHERE order_id = \(orderID)",
+                            logger: Self.logger
+                        )
+                        for try await count in rows.decode(Int.self) { delivered = count }
+                        if delivered == 0 { try await Task.sleep(for: .milliseconds(50)) }
+                    }
+                    #expect(delivered == 1)
+                }
+                await jobGroup.triggerGracefulShutdown()
+                try await group.waitForAll()
+            }
+            await job.redis.close()
         }
     }
 

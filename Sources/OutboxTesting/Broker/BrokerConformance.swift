@@ -15,31 +15,6 @@ public protocol BrokerHarness: Sendable {
     func uniqueTopic() -> String
 }
 
-/// One case of the broker conformance suite: its name, its area, the capabilities a broker must
-/// declare for it to apply, and the check.
-public struct BrokerConformanceCase: Sendable, CustomTestStringConvertible {
-    public let name: String
-    public let area: String
-    /// What a broker must declare for this case to apply.
-    public let requires: BrokerCapabilities
-    let check: @Sendable (any BrokerHarness) async throws -> Void
-
-    init(_ name: String, area: String, requires: BrokerCapabilities, check: @escaping @Sendable (any BrokerHarness) async throws -> Void) {
-        self.name = name
-        self.area = area
-        self.requires = requires
-        self.check = check
-    }
-
-    public var testDescription: String { "\(area): \(name)" }
-
-    /// Runs this case against `harness`, or does nothing when the broker does not promise it.
-    public func run(_ harness: some BrokerHarness) async throws {
-        guard harness.capabilities.isSuperset(of: requires) else { return }
-        try await check(harness)
-    }
-}
-
 /// The contract every broker keeps, switched by its declared capabilities (as Watermill's
 /// `pubsub/tests` are by features), one function per case in files by area.
 public enum BrokerConformance {

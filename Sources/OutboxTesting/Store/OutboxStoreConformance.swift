@@ -11,25 +11,6 @@ public protocol OutboxStoreHarness: Sendable {
     func enqueue(_ events: [NewOutboxEvent], into store: Store) async throws
 }
 
-/// One case of the store conformance suite: its name, its area, and the check, which runs against a
-/// fresh store of the harness it is given.
-public struct OutboxStoreConformanceCase: Sendable, CustomTestStringConvertible {
-    public let name: String
-    public let area: String
-    let check: @Sendable (any OutboxStoreHarness) async throws -> Void
-
-    init(_ name: String, area: String, check: @escaping @Sendable (any OutboxStoreHarness) async throws -> Void) {
-        self.name = name
-        self.area = area
-        self.check = check
-    }
-
-    public var testDescription: String { "\(area): \(name)" }
-
-    /// Runs this case against `harness`.
-    public func run(_ harness: some OutboxStoreHarness) async throws { try await check(harness) }
-}
-
 /// The contract every `OutboxStore` keeps, one function per case in files by area. Drivers run
 /// every case with `@Test(arguments: OutboxStoreConformance.allCases)`.
 public enum OutboxStoreConformance {
