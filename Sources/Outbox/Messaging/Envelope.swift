@@ -103,7 +103,7 @@ public struct Envelope: Sendable, Equatable, Codable {
 }
 
 /// Appends `value` as a JSON string literal (quotes included).
-public func appendJSONString(_ value: String, to out: inout String) {
+package func appendJSONString(_ value: String, to out: inout String) {
     out.append("\"")
     // Most text needs no escaping: append it whole (scalar by scalar was 11% of the relay's time).
     if !value.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {

@@ -43,6 +43,7 @@ public final class GroupCommit<Item: Sendable, Output: Sendable>: Sendable {
     /// - Parameters:
     ///   - maxBatch: the most items in one commit (1 turns coalescing off).
     ///   - maxConcurrentCommits: commits in flight at once; more callers queue and share the next one.
+    ///   - commit: writes one batch of items in one transaction and returns their results in order.
     public init(maxBatch: Int = 64, maxConcurrentCommits: Int = 2, commit: @escaping Commit) {
         precondition(maxBatch >= 1 && maxConcurrentCommits >= 1, "maxBatch and maxConcurrentCommits must be at least 1")
         self.maxBatch = maxBatch

@@ -61,13 +61,13 @@ public struct RetryPolicy: Sendable, Equatable {
 
 extension Duration {
     /// The duration in (fractional) seconds.
-    public var seconds: Double {
+    package var seconds: Double {
         let parts = components
         return Double(parts.seconds) + Double(parts.attoseconds) / 1e18
     }
 
     /// The duration in whole milliseconds (rounded down), as SQL intervals and Redis take it.
-    public var wholeMilliseconds: Int64 {
+    package var wholeMilliseconds: Int64 {
         let parts = components
         return parts.seconds * 1000 + parts.attoseconds / 1_000_000_000_000_000
     }
