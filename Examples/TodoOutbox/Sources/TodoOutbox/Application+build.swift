@@ -6,6 +6,7 @@ import OutboxPostgres
 import OutboxRedis
 import PostgresNIO
 import RESP
+import ServiceLifecycle
 
 struct TodoConfiguration: Sendable {
     var databaseURL: String
