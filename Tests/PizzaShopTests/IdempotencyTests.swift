@@ -28,7 +28,7 @@ struct IdempotencyTests {
                 _ = try await repository.create(other, headers: [:], idempotency: try Self.key("k-1", other))
             } throws: { error in
                 (error as? PizzaShopError)?.code == .idempotencyKeyReused
-                    && (error as? PizzaShopError).map { HTTPResponse.Status($0.code) } == .unprocessableContent
+                    && (error as? PizzaShopError).map { HTTPResponse.Status($0.code) } == .conflict
             }
             #expect(try await repository.create(order, headers: [:], idempotency: try Self.key("k-2", order)).replayed == false)
             #expect(try await outbox.stats().pending == 2)
@@ -92,7 +92,7 @@ struct IdempotencyTests {
                 headers: [.contentType: "application/json", key: "order-77"],
                 body: ByteBuffer(string: other)
             ) { response in
-                #expect(response.status == .unprocessableContent)
+                #expect(response.status == .conflict)
                 let field = try ProducerAPITests.errorMember(response.body, "field")
                 #expect(field == "Idempotency-Key")
             }

@@ -80,7 +80,11 @@ import Testing
 
 @Suite struct OpenAPITests {
     @Test func bothAPIsServeAnOpenAPI31Document() async throws {
-        let producer = Application(router: ProducerAPI(repository: MemoryPizzaOrderRepository(outbox: MemoryOutboxStore())).router())
+        // With an admin token, so that the admin routes are served and documented.
+        let outbox = MemoryOutboxStore()
+        let producer = Application(
+            router: ProducerAPI(repository: MemoryPizzaOrderRepository(outbox: outbox), admin: AdminAPI(store: outbox, token: "t")).router()
+        )
         let consumer = Application(router: ConsumerAPI(received: ReceivedEvents()).router())
         for (app, paths) in [(producer, ["/pizza", "/pizza/{id}", "/admin/outbox"]), (consumer, ["/events", "/stats"])] {
             try await app.test(.router) { client in

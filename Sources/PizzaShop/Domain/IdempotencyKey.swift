@@ -35,7 +35,7 @@ public struct IdempotencyKey: Sendable, Equatable {
         return IdempotencyKey(key: header, fingerprint: fingerprint, ttl: ttl)
     }
 
-    /// The refusal for a key already used with another request (HTTP 422).
+    /// The refusal for a key already used with another request (HTTP 409).
     package static func reused(_ key: String) -> PizzaShopError {
         PizzaShopError(
             .idempotencyKeyReused,

@@ -22,7 +22,8 @@ extension NewPizzaOrder {
             guard !value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
                 throw .invalid(name, "\(name) must not contain control characters")
             }
-            guard value.count <= maxTextLength else {
+            // Counted as JSON Schema's maxLength counts: in Unicode code points.
+            guard value.unicodeScalars.count <= maxTextLength else {
                 throw .invalid(name, "\(name) must be at most \(maxTextLength) characters")
             }
             return value

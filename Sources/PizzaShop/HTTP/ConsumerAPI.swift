@@ -18,6 +18,7 @@ public struct ConsumerAPI: Sendable {
     public func router() -> Router<BasicRequestContext> {
         let router = Router()
         router.add(middleware: JSONErrorMiddleware())
+        let served = router.addMethodNotAllowed()
         router.get("events") { request, _ in
             let limit = try Self.limit(from: request.uri.queryParameters.get("limit"))
             // Envelopes exactly as received, spliced into one JSON array, newest first.
@@ -39,6 +40,7 @@ public struct ConsumerAPI: Sendable {
             }
             return try jsonResponse(["status": "ready"])
         }
+        served.set(router.routes)
         return router
     }
 

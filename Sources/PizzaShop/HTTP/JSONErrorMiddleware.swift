@@ -56,11 +56,13 @@ extension HTTPResponse.Status {
         self =
             switch code {
             case .malformedJSON, .invalidParameter, .badRequest: .badRequest
-            case .missingField, .wrongType, .invalidValue, .idempotencyKeyReused: .unprocessableContent
+            case .missingField, .wrongType, .invalidValue: .unprocessableContent
             case .unsupportedMediaType: .unsupportedMediaType
             case .bodyTooLarge: .contentTooLarge
             case .notFound: .notFound
-            case .conflict: .conflict
+            // A reused idempotency key is a conflict with the server's state, not a bad request:
+            // the body is valid, and would be accepted under another key.
+            case .conflict, .idempotencyKeyReused: .conflict
             case .unauthorized: .unauthorized
             case .methodNotAllowed: .methodNotAllowed
             case .unavailable: .serviceUnavailable

@@ -43,6 +43,7 @@ public struct ProducerAPI: Sendable {
         // A server span per request, continuing an incoming traceparent or starting a trace.
         router.add(middleware: TracingMiddleware())
         router.add(middleware: JSONErrorMiddleware())
+        let served = router.addMethodNotAllowed()
         router.post("pizza") { request, context in
             do {
                 return try await create(request, context: context)
@@ -56,7 +57,8 @@ public struct ProducerAPI: Sendable {
         router.get("healthz") { _, _ in try jsonResponse(["status": "ok"]) }
         admin?.register(on: router)
         metricsEndpoint?.register(on: router)
-        router.get("openapi.json") { _, _ in openAPIResponse(ProducerOpenAPI.document) }
+        let document = ProducerOpenAPI.document(includingAdmin: admin != nil)
+        router.get("openapi.json") { _, _ in openAPIResponse(document) }
         router.get("readyz") { _, context in
             do {
                 try await withDeadline(databaseTimeout) { [repository] in try await repository.checkReady() }
@@ -66,6 +68,7 @@ public struct ProducerAPI: Sendable {
                 throw PizzaShopError(.unavailable, "the database does not answer", underlying: error)
             }
         }
+        served.set(router.routes)
         return router
     }
 

@@ -7,7 +7,7 @@ public protocol PizzaOrderRepository: Sendable {
     func create(_ order: NewPizzaOrder, headers: [String: String]) async throws -> (order: PizzaOrder, eventID: UUID)
     /// `create` under an idempotency key, in the same transaction: the first request with the key
     /// creates the order; a repeat with the same order returns it (`replayed`) and writes nothing —
-    /// also when the two race; a repeat with another order throws `.idempotencyKeyReused` (422).
+    /// also when the two race; a repeat with another order throws `.idempotencyKeyReused`.
     /// A key older than its `ttl` is forgotten.
     func create(_ order: NewPizzaOrder, headers: [String: String], idempotency: IdempotencyKey) async throws -> CreatedOrder
     /// Moves the order to `status` and writes its `OrderStatusChanged` event atomically. Throws a

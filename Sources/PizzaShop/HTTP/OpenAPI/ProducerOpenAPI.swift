@@ -1,7 +1,19 @@
 /// The producer API's OpenAPI 3.1 document, served at `/openapi.json`. Kept by hand next to the
-/// routes it describes; `scripts/api-check` runs schemathesis against the running API with it.
+/// routes it describes; `scripts/api-check` runs schemathesis against the running API with it. The
+/// admin operations are in it only when the API serves them (with an admin token).
 enum ProducerOpenAPI {
-    static let document = #"""
+    /// The document for an API with or without the admin routes.
+    static func document(includingAdmin: Bool) -> String {
+        guard includingAdmin else { return head + "\n" + tail }
+        let components = "\"components\": {\n"
+        return head + "\n" + admin + "\n"
+            + tail.replacingOccurrences(
+                of: components,
+                with: components + #"    "securitySchemes": {"adminToken": {"type": "http", "scheme": "bearer"}},"# + "\n"
+            )
+    }
+
+    private static let head = #"""
         {
           "openapi": "3.1.0",
           "info": {
@@ -22,9 +34,14 @@ enum ProducerOpenAPI {
                 ],
                 "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/NewOrder"}}}},
                 "responses": {
-                  "201": {"description": "Stored", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Order"}}}},
+                  "201": {"description": "Stored", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Order"}}},
+                          "links": {
+                            "GetOrder": {"operationId": "getOrder", "parameters": {"id": "$response.body#/id"}},
+                            "ChangeOrderStatus": {"operationId": "changeOrderStatus", "parameters": {"id": "$response.body#/id"}}
+                          }},
                   "200": {"description": "A repeat of an earlier request with the same Idempotency-Key", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Order"}}}},
                   "400": {"$ref": "#/components/responses/Error"},
+                  "409": {"description": "The Idempotency-Key was used with a different order", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
                   "413": {"$ref": "#/components/responses/Error"},
                   "415": {"$ref": "#/components/responses/Error"},
                   "422": {"$ref": "#/components/responses/Error"},
@@ -64,18 +81,23 @@ enum ProducerOpenAPI {
                 }
               }
             },
+        """#
+
+    private static let admin = #"""
             "/admin/outbox": {
               "get": {
                 "operationId": "listOutbox",
-                "summary": "Outbox events, oldest first (needs the admin token; 404 when none is configured)",
+                "summary": "Outbox events, oldest first (needs the admin token)",
                 "security": [{"adminToken": []}],
                 "parameters": [
                   {"name": "status", "in": "query", "schema": {"type": "string", "enum": ["pending", "completed", "failed"]}},
                   {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}},
-                  {"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 0}}
+                  {"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 9223372036854775807}}
                 ],
                 "responses": {
-                  "200": {"description": "A page", "content": {"application/json": {"schema": {
+                  "200": {"description": "A page", "links": {
+                            "RetryEvent": {"operationId": "retryEvent", "parameters": {"id": "$response.body#/events/0/id"}}
+                          }, "content": {"application/json": {"schema": {
                     "type": "object", "required": ["events", "next_after"],
                     "properties": {
                       "events": {"type": "array", "items": {"$ref": "#/components/schemas/OutboxEvent"}},
@@ -134,6 +156,9 @@ enum ProducerOpenAPI {
                 }
               }
             },
+        """#
+
+    private static let tail = #"""
             "/healthz": {"get": {"operationId": "health", "responses": {"200": {"description": "The process is up", "content": {"application/json": {"schema": {"type": "object"}}}}}}},
             "/readyz": {"get": {"operationId": "ready", "responses": {
               "200": {"description": "The database answers", "content": {"application/json": {"schema": {"type": "object"}}}},
@@ -142,12 +167,11 @@ enum ProducerOpenAPI {
             "/metrics": {"get": {"operationId": "metrics", "responses": {"200": {"description": "Prometheus text format", "content": {"text/plain": {"schema": {"type": "string"}}}}}}}
           },
           "components": {
-            "securitySchemes": {"adminToken": {"type": "http", "scheme": "bearer"}},
             "responses": {
               "Error": {"description": "An error; nothing was stored", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
             },
             "schemas": {
-              "Text": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "\\S", "description": "Not blank; no control characters"},
+              "Text": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "^[^\\u0000-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u001F\\u007F-\\u009F]*$", "description": "Not blank; no control characters; at most 200 Unicode code points"},
               "NewOrder": {
                 "type": "object",
                 "required": ["flavor", "size", "quantity", "price", "address", "user_name"],
@@ -155,7 +179,7 @@ enum ProducerOpenAPI {
                   "flavor": {"$ref": "#/components/schemas/Text"},
                   "size": {"$ref": "#/components/schemas/Text"},
                   "quantity": {"type": "integer", "minimum": 1, "maximum": 100},
-                  "price": {"type": "number", "minimum": 0, "maximum": 99999999.99, "description": "At most two decimals"},
+                  "price": {"type": "number", "minimum": 0, "maximum": 99999999.99, "multipleOf": 0.01, "description": "In whole cents"},
                   "address": {"$ref": "#/components/schemas/Text"},
                   "user_name": {"$ref": "#/components/schemas/Text"}
                 }
