@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
@@ -45,6 +46,9 @@ let package = Package(
             dependencies: [
                 "Outbox",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .target(
@@ -124,7 +128,13 @@ let package = Package(
         ),
         .testTarget(name: "OutboxTests", dependencies: ["Outbox", "OutboxTesting"]),
         .testTarget(name: "RESPTests", dependencies: ["RESP", "TestSupport"]),
-        .testTarget(name: "OutboxPostgresTests", dependencies: ["OutboxPostgres", "OutboxTesting", "TestSupport"]),
+        .testTarget(
+            name: "OutboxPostgresTests",
+            dependencies: [
+                "OutboxPostgres", "OutboxTesting", "TestSupport",
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ]
+        ),
         .testTarget(name: "OutboxRedisTests", dependencies: ["OutboxRedis", "OutboxTesting", "TestSupport"]),
         .testTarget(name: "OutboxSQLiteTests", dependencies: ["OutboxSQLite", "OutboxTesting"]),
         .testTarget(

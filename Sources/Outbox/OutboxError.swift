@@ -25,6 +25,11 @@ public struct OutboxError: Error, Sendable, CustomStringConvertible {
         public static let outOfOrder = Code(rawValue: "out_of_order")
         /// A batch handler left a message out of the ones it accepted; the broker redelivers it.
         public static let messageNotAccepted = Code(rawValue: "message_not_accepted")
+        /// The database (or broker) cannot be reached or lost the connection; nothing is known to
+        /// have happened, and the call may be tried again.
+        public static let unavailable = Code(rawValue: "unavailable")
+        /// A call passed its deadline; its connection was closed, and what it did is unknown.
+        public static let deadlineExceeded = Code(rawValue: "deadline_exceeded")
     }
 
     /// What went wrong, for callers to switch on.

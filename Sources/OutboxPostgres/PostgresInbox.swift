@@ -7,11 +7,11 @@ import PostgresNIO
 /// same transaction as the consumer's effect.
 public struct PostgresInbox: Inbox {
     /// The pool whose transactions record deliveries and run effects.
-    public let client: PostgresClient
+    public let client: any PostgresConnectionSource
     let logger: Logger
 
     /// An inbox on `client`'s database (apply `migrations` first).
-    public init(client: PostgresClient, logger: Logger) {
+    public init(client: any PostgresConnectionSource, logger: Logger) {
         self.client = client
         self.logger = logger
     }
@@ -39,13 +39,13 @@ public struct PostgresInbox: Inbox {
     ]
 
     /// One delivery: a batch of one.
-    public func receive(_ message: InboxMessage, effect: (PostgresConnection) async throws -> Void) async throws -> InboxOutcome {
+    public func receive(_ message: InboxMessage, effect: @escaping @Sendable (PostgresConnection) async throws -> Void) async throws -> InboxOutcome {
         try await receive(batch: [message]) { connection, applied in
             if !applied.isEmpty { try await effect(connection) }
         }[0]
     }
 
-    private struct Key: Hashable {
+    private struct Key: Hashable, Sendable {
         var group: String
         var eventID: UUID
     }
@@ -54,18 +54,16 @@ public struct PostgresInbox: Inbox {
     /// of the batch's deliveries, then the effect with the messages that take effect now.
     public func receive(
         batch messages: [InboxMessage],
-        effect: (PostgresConnection, [InboxMessage]) async throws -> Void
+        effect: @escaping @Sendable (PostgresConnection, [InboxMessage]) async throws -> Void
     ) async throws -> [InboxOutcome] {
         guard !messages.isEmpty else { return [] }
-        var keys: [Key] = []
-        keys.reserveCapacity(messages.count)
-        for message in messages {
+        let keys = try messages.map { message throws(OutboxError) in
             guard let eventID = UUID(uuidString: message.eventID) else {
                 throw OutboxError(code: .invalidEvent, message: "event id is not a UUID: \(message.eventID)")
             }
-            keys.append(Key(group: message.group, eventID: eventID))
+            return Key(group: message.group, eventID: eventID)
         }
-        return try await client.withTransaction(logger: logger) { connection in
+        return try await client.transaction(logger: logger) { connection in
             // Only an event whose previous event is outside the batch needs a look at what the group
             // recorded before; repeats show up in the insert below either way.
             var recorded = Set<Key>()

@@ -18,9 +18,9 @@ public struct PostgresMigrator: Sendable {
 
     /// Applies what is missing; returns the names of the migrations it applied.
     @discardableResult
-    public func migrate(client: PostgresClient, logger: Logger) async throws -> [String] {
+    public func migrate(client: any PostgresConnectionSource, logger: Logger) async throws -> [String] {
         do {
-            return try await client.withTransaction(logger: logger) { connection in
+            return try await client.transaction(logger: logger) { connection in
                 // -- serialise concurrent migrators of this schema until this transaction ends
                 try await connection.query(
                     "SELECT pg_advisory_xact_lock(hashtextextended(current_schema() || '/' || \(Self.lockName), 0))",

@@ -6,7 +6,7 @@ extension PostgresOutboxStore {
     /// A page of events in sequence order, optionally of one status (an index scan either way).
     public func list(status: OutboxStatus?, limit: Int, afterSeq: Int64?) async throws -> [OutboxEvent] {
         // -- one page of events, optionally of one status, in commit order
-        let rows = try await client.query(
+        let rows = try await client.queryRows(
             """
             SELECT \(unescaped: Self.columns("o")) FROM \(unescaped: table.name) o
             WHERE (\(status?.rawValue)::text IS NULL OR o.status = \(status?.rawValue))
@@ -15,12 +15,12 @@ extension PostgresOutboxStore {
             """,
             logger: logger
         )
-        return try await Self.decodeEvents(rows)
+        return try Self.decodeEvents(rows)
     }
 
     /// Requeues one failed event: pending, due now, attempts reset.
     public func retry(id: UUID) async throws -> RetryResult {
-        try await client.withTransaction(logger: logger) { connection in
+        try await client.transaction(logger: logger) { connection in
             // -- requeue the event if it is failed: due now, attempts start again, the last error stays
             let updated = try await Self.decodeEvents(
                 connection.query(
@@ -52,7 +52,7 @@ extension PostgresOutboxStore {
 
     /// Requeues up to `limit` failed events, oldest first.
     public func retryFailed(limit: Int) async throws -> Int {
-        try await client.withTransaction(logger: logger) { connection in
+        try await client.transaction(logger: logger) { connection in
             // -- requeue the oldest failed events
             let rows = try await connection.query(
                 """
@@ -74,7 +74,7 @@ extension PostgresOutboxStore {
     /// Deletes up to `limit` events completed before `cutoff` in one transaction.
     public func purgeCompleted(publishedBefore cutoff: Date, limit: Int) async throws -> Int? {
         let lockKey = "outbox-retention:\(table.name)"
-        return try await client.withTransaction(logger: logger) { connection -> Int? in
+        return try await client.transaction(logger: logger) { connection -> Int? in
             // -- one purger at a time across all relays of this table; the lock ends with the transaction
             let locked = try await connection.query(
                 "SELECT pg_try_advisory_xact_lock(hashtextextended(current_schema() || '/' || \(lockKey), 0))",

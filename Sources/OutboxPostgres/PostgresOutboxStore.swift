@@ -7,7 +7,7 @@ import PostgresNIO
 /// transaction; relays claim them with `FOR UPDATE SKIP LOCKED` and a lease.
 public struct PostgresOutboxStore: OutboxStore {
     /// The pool the store runs on; run it (it is a `Service`) before using the store.
-    public let client: PostgresClient
+    public let client: any PostgresConnectionSource
     /// The outbox table (default `pizza_order_outbox`).
     public let table: SQLIdentifier
     /// The NOTIFY channel relays LISTEN on (`<table>_wakeup`).
@@ -28,7 +28,7 @@ public struct PostgresOutboxStore: OutboxStore {
     public static let relaySettings: [(String, String)] = [("enable_bitmapscan", "off"), ("enable_seqscan", "off"), ("jit", "off")]
 
     /// A store on `table` (a plain identifier; the schema comes from the connection's `search_path`).
-    public init(client: PostgresClient, table: String = "pizza_order_outbox", logger: Logger) throws(OutboxError) {
+    public init(client: any PostgresConnectionSource, table: String = "pizza_order_outbox", logger: Logger) throws(OutboxError) {
         self.client = client
         self.table = try SQLIdentifier(table)
         self.channel = try self.table.suffixed("_wakeup")
@@ -110,8 +110,11 @@ public struct PostgresOutboxStore: OutboxStore {
 
     /// Leases up to `limit` due events with `FOR UPDATE SKIP LOCKED`, in order per aggregate, in one statement.
     public func claim(limit: Int, owner: String, leaseDuration: Duration) async throws -> ClaimedBatch {
-        let rows = try await client.query(Self.claimStatement(table: table, limit: limit, owner: owner, leaseDuration: leaseDuration), logger: logger)
-        var events = try await Self.decodeEvents(rows, withPrevious: true)
+        let rows = try await client.queryRows(
+            Self.claimStatement(table: table, limit: limit, owner: owner, leaseDuration: leaseDuration),
+            logger: logger
+        )
+        var events = try Self.decodeEvents(rows, withPrevious: true)
         events.sort { $0.seq < $1.seq }
         return ClaimedBatch(owner: owner, events: events)
     }
@@ -161,7 +164,7 @@ public struct PostgresOutboxStore: OutboxStore {
     /// Applies every outcome of the batch in one statement, only where `owner` still holds the lease.
     public func complete(_ outcomes: [DeliveryOutcome], owner: String) async throws {
         guard !outcomes.isEmpty else { return }
-        try await client.query(Self.completeStatement(table: table, outcomes: outcomes, owner: owner), logger: logger)
+        try await client.queryRows(Self.completeStatement(table: table, outcomes: outcomes, owner: owner), logger: logger)
     }
 
     /// Every outcome of a batch in one statement (one round trip, atomic on its own), as River's
@@ -216,32 +219,32 @@ public struct PostgresOutboxStore: OutboxStore {
     /// The aggregate's events in commit order.
     public func events(aggregateID: String) async throws -> [OutboxEvent] {
         // -- every event of one aggregate, in commit order
-        let rows = try await client.query(
+        let rows = try await client.queryRows(
             """
             SELECT \(unescaped: Self.columns("o")) FROM \(unescaped: table.name) o
             WHERE o.aggregate_id = \(aggregateID) ORDER BY o.seq
             """,
             logger: logger
         )
-        return try await Self.decodeEvents(rows)
+        return try Self.decodeEvents(rows)
     }
 
     /// Every event in sequence order (verification tools; not for hot paths).
     public func allEvents() async throws -> [OutboxEvent] {
         // -- the whole outbox in commit order
-        let rows = try await client.query(
+        let rows = try await client.queryRows(
             """
             SELECT \(unescaped: Self.columns("o")) FROM \(unescaped: table.name) o ORDER BY o.seq
             """,
             logger: logger
         )
-        return try await Self.decodeEvents(rows)
+        return try Self.decodeEvents(rows)
     }
 
     /// Counts per status and the oldest pending event's age, in one query.
     public func stats() async throws -> OutboxStats {
         // -- counts per status and the age of the oldest pending event
-        let rows = try await client.query(
+        let rows = try await client.queryRows(
             """
             SELECT count(*) FILTER (WHERE status = 'pending'),
                    count(*) FILTER (WHERE status = 'completed'),
@@ -251,7 +254,8 @@ public struct PostgresOutboxStore: OutboxStore {
             """,
             logger: logger
         )
-        for try await (pending, completed, failed, age) in rows.decode((Int, Int, Int, Double?).self) {
+        if let row = rows.first {
+            let (pending, completed, failed, age) = try row.decode((Int, Int, Int, Double?).self)
             return OutboxStats(pending: pending, completed: completed, failed: failed, oldestPendingAgeSeconds: age)
         }
         return OutboxStats(pending: 0, completed: 0, failed: 0, oldestPendingAgeSeconds: nil)
@@ -259,7 +263,7 @@ public struct PostgresOutboxStore: OutboxStore {
 
     /// Runs one `SELECT 1`: whether the database answers.
     public func ping() async throws {
-        try await client.query("SELECT 1", logger: logger)
+        try await client.queryRows("SELECT 1", logger: logger)
     }
 
     static func columns(_ alias: String) -> String {
@@ -270,10 +274,15 @@ public struct PostgresOutboxStore: OutboxStore {
         .map { "\(alias).\($0)" }.joined(separator: ", ")
     }
 
-    /// Decodes rows of `columns(_:)`, followed by the previous event's id when `withPrevious`.
+    /// Decodes the rows of a statement run on a connection (in a transaction).
     static func decodeEvents(_ rows: PostgresRowSequence, withPrevious: Bool = false) async throws -> [OutboxEvent] {
+        try decodeEvents(try await rows.collect(), withPrevious: withPrevious)
+    }
+
+    /// Decodes rows of `columns(_:)`, followed by the previous event's id when `withPrevious`.
+    static func decodeEvents(_ rows: [PostgresRow], withPrevious: Bool = false) throws -> [OutboxEvent] {
         var events: [OutboxEvent] = []
-        for try await row in rows {
+        for row in rows {
             let previous = withPrevious ? try row.makeRandomAccess()[13].decode(UUID?.self) : nil
             let c = try row.decode(
                 (UUID, Int64, String, String, String, String, String, String, Int, String?, Date, Date, Date?).self

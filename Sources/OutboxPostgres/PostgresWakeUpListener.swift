@@ -5,16 +5,22 @@ import ServiceLifecycle
 
 /// LISTENs on the outbox channel over a dedicated connection and turns notifications into relay
 /// wake-ups. Notifications sent while it is disconnected are lost, so it wakes the relay after each
-/// (re)connect and the relay also polls.
+/// (re)connect and the relay also polls. With several hosts it listens on the one that accepts
+/// writes (notifications are sent on the primary only) and follows a failover by reconnecting.
 public struct PostgresWakeUpListener: Service {
-    let configuration: PostgresConnection.Configuration
+    let url: PostgresURL
+    let configurations: [PostgresConnection.Configuration]
     let channel: SQLIdentifier
     let signal: WakeUpSignal
     let logger: Logger
 
     /// A listener on `channel` (the store's `channel`) that signals `signal` on every notification.
-    public init(url: PostgresURL, channel: SQLIdentifier, signal: WakeUpSignal, logger: Logger) {
-        self.configuration = url.connectionConfiguration()
+    /// Throws if the URL's TLS files cannot be read.
+    public init(url: PostgresURL, channel: SQLIdentifier, signal: WakeUpSignal, logger: Logger) throws(OutboxError) {
+        self.url = url
+        var configurations: [PostgresConnection.Configuration] = []
+        for endpoint in url.endpoints { configurations.append(try url.connectionConfiguration(for: endpoint)) }
+        self.configurations = configurations
         self.channel = channel
         self.signal = signal
         self.logger = logger
@@ -30,8 +36,10 @@ public struct PostgresWakeUpListener: Service {
         let backoff = RetryPolicy(initialDelay: .milliseconds(200), maxDelay: .seconds(10), maxAttempts: .max)
         while !Task.isCancelled {
             do {
-                let connection = try await PostgresConnection.connect(
-                    configuration: configuration,
+                let (connection, _) = try await PostgresPool.connect(
+                    url: url,
+                    configurations: configurations,
+                    startingAt: 0,
                     id: 1,
                     logger: logger
                 )

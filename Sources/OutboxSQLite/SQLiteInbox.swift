@@ -36,7 +36,7 @@ public struct SQLiteInbox: Inbox {
     ]
 
     /// Records the delivery and runs `effect` in one write transaction, once per event and group, in order per aggregate.
-    public func receive(_ message: InboxMessage, effect: (SQLiteConnection) async throws -> Void) async throws -> InboxOutcome {
+    public func receive(_ message: InboxMessage, effect: @escaping @Sendable (SQLiteConnection) async throws -> Void) async throws -> InboxOutcome {
         do {
             return try await record(message, effect: effect)
         } catch let error as OutboxError where error.code == .outOfOrder {
@@ -44,7 +44,7 @@ public struct SQLiteInbox: Inbox {
         }
     }
 
-    private func record(_ message: InboxMessage, effect: (SQLiteConnection) async throws -> Void) async throws -> InboxOutcome {
+    private func record(_ message: InboxMessage, effect: @escaping @Sendable (SQLiteConnection) async throws -> Void) async throws -> InboxOutcome {
         let now = SQLiteStorage.milliseconds(Date())
         return try await storage.write { connection in
             // -- record the delivery; a repeat only bumps its count

@@ -10,7 +10,7 @@ public struct PostgresDeliveryRecorder: DeliveryRecorder {
     let inbox: PostgresInbox
     let logger: Logger
 
-    public init(client: PostgresClient, logger: Logger) {
+    public init(client: any PostgresConnectionSource, logger: Logger) {
         self.inbox = PostgresInbox(client: client, logger: logger)
         self.logger = logger
     }
@@ -59,7 +59,7 @@ public struct PostgresDeliveryRecorder: DeliveryRecorder {
                 )
             )
         }
-        return try await inbox.receive(batch: messages) { connection, applied in
+        return try await inbox.receive(batch: messages) { [events] connection, applied in
             let ids = applied.map { events[$0.eventID]!.id }
             // -- the effects, one row per applied event, positions in batch order
             try await connection.query(
@@ -77,12 +77,13 @@ public struct PostgresDeliveryRecorder: DeliveryRecorder {
 
     public func deliveries() async throws -> [DeliveryRecord] {
         // -- every applied effect in application order
-        let rows = try await inbox.client.query(
+        let rows = try await inbox.client.queryRows(
             "SELECT position, consumer_group, event_id, order_id FROM pizza_deliveries ORDER BY position",
             logger: logger
         )
         var result: [DeliveryRecord] = []
-        for try await (position, group, eventID, orderID) in rows.decode((Int64, String, UUID, String).self) {
+        for row in rows {
+            let (position, group, eventID, orderID) = try row.decode((Int64, String, UUID, String).self)
             result.append(.init(group: group, eventID: eventID.uuidString.lowercased(), orderID: orderID, position: position))
         }
         return result
@@ -90,12 +91,13 @@ public struct PostgresDeliveryRecorder: DeliveryRecorder {
 
     public func inbox() async throws -> [InboxRecord] {
         // -- deliveries per event and group
-        let rows = try await inbox.client.query(
+        let rows = try await inbox.client.queryRows(
             "SELECT consumer_group, event_id, delivery_count FROM consumer_inbox",
             logger: logger
         )
         var result: [InboxRecord] = []
-        for try await (group, eventID, count) in rows.decode((String, UUID, Int).self) {
+        for row in rows {
+            let (group, eventID, count) = try row.decode((String, UUID, Int).self)
             result.append(.init(group: group, eventID: eventID.uuidString.lowercased(), deliveryCount: count))
         }
         return result
@@ -105,9 +107,9 @@ public struct PostgresDeliveryRecorder: DeliveryRecorder {
 extension PostgresPizzaOrderRepository: ProducerLedgerSource {
     public func orderIDs() async throws -> [String] {
         // -- ids of all orders
-        let rows = try await client.query("SELECT id FROM pizza_orders", logger: logger)
+        let rows = try await client.queryRows("SELECT id FROM pizza_orders", logger: logger)
         var ids: [String] = []
-        for try await id in rows.decode(UUID.self) { ids.append(id.uuidString.lowercased()) }
+        for row in rows { ids.append(try row.decode(UUID.self).uuidString.lowercased()) }
         return ids
     }
 

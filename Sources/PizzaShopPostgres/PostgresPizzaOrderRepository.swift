@@ -8,7 +8,7 @@ import PostgresNIO
 /// Orders in PostgreSQL: the order row and its outbox event commit together. Concurrent new orders
 /// share transactions (group commit): each request is answered after the commit holding its order.
 public struct PostgresPizzaOrderRepository: PizzaOrderRepository {
-    public let client: PostgresClient
+    public let client: any PostgresConnectionSource
     public let outbox: PostgresOutboxStore
     let logger: Logger
     private let creates: GroupCommit<NewOrderRows, Void>
@@ -26,12 +26,12 @@ public struct PostgresPizzaOrderRepository: PizzaOrderRepository {
         }
     }
 
-    public init(client: PostgresClient, outbox: PostgresOutboxStore, logger: Logger, groupCommit: GroupCommitOptions = .init()) {
+    public init(client: any PostgresConnectionSource, outbox: PostgresOutboxStore, logger: Logger, groupCommit: GroupCommitOptions = .init()) {
         self.client = client
         self.outbox = outbox
         self.logger = logger
         self.creates = GroupCommit(maxBatch: groupCommit.maxOrders, maxConcurrentCommits: groupCommit.concurrentTransactions) { orders in
-            try await client.withTransaction(logger: logger) { connection in
+            try await client.transaction(logger: logger) { connection in
                 try await Self.insert(orders, on: connection, outbox: outbox, logger: logger)
             }
             return Array(repeating: (), count: orders.count)
@@ -133,9 +133,9 @@ public struct PostgresPizzaOrderRepository: PizzaOrderRepository {
     }
 
     /// A transaction whose `PizzaShopError`s (refusals decided inside it) reach the caller as they are.
-    private func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+    private func transaction<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         do {
-            return try await client.withTransaction(logger: logger) { connection in try await body(connection) }
+            return try await client.transaction(logger: logger) { connection in try await body(connection) }
         } catch let error as PostgresTransactionError {
             // A refusal is the client's answer, not a database error.
             if let refusal = error.closureError as? PizzaShopError { throw refusal }
@@ -190,16 +190,14 @@ public struct PostgresPizzaOrderRepository: PizzaOrderRepository {
     /// Deletes idempotency keys older than `ttl`, in one statement (they are small rows).
     public func purgeIdempotencyKeys(olderThan ttl: Duration) async throws -> Int {
         // -- forget expired keys
-        let rows = try await client.query(
+        let rows = try await client.queryRows(
             """
             DELETE FROM idempotency_keys WHERE created_at < now() - \(ttl.wholeMilliseconds) * interval '1 millisecond'
             RETURNING key
             """,
             logger: logger
         )
-        var count = 0
-        for try await _ in rows.decode(String.self) { count += 1 }
-        return count
+        return rows.count
     }
 
     public func changeStatus(id: UUID, to status: OrderStatus, headers: [String: String]) async throws -> (order: PizzaOrder, eventID: UUID) {
@@ -227,13 +225,13 @@ public struct PostgresPizzaOrderRepository: PizzaOrderRepository {
 
     public func find(id: UUID) async throws -> PizzaOrderView? {
         // -- the order, price back in cents
-        let rows = try await client.query(
+        let rows = try await client.queryRows(
             """
             SELECT \(unescaped: Self.orderColumns) FROM pizza_orders WHERE id = \(id)
             """,
             logger: logger
         )
-        guard let order = try await Self.decodeOrders(rows).first else { return nil }
+        guard let order = try Self.decodeOrders(rows).first else { return nil }
         return PizzaOrderView(order: order, events: try await outbox.events(aggregateID: id.uuidString.lowercased()))
     }
 
@@ -244,13 +242,13 @@ public struct PostgresPizzaOrderRepository: PizzaOrderRepository {
     /// Every order, oldest first (for verification tools and tests).
     public func all() async throws -> [PizzaOrder] {
         // -- all orders with exact prices
-        let rows = try await client.query(
+        let rows = try await client.queryRows(
             """
             SELECT \(unescaped: Self.orderColumns) FROM pizza_orders ORDER BY created_at, id
             """,
             logger: logger
         )
-        return try await Self.decodeOrders(rows)
+        return try Self.decodeOrders(rows)
     }
 
     static let orderColumns = orderColumns(nil)
@@ -266,8 +264,12 @@ public struct PostgresPizzaOrderRepository: PizzaOrderRepository {
     }
 
     static func decodeOrders(_ rows: PostgresRowSequence) async throws -> [PizzaOrder] {
+        try decodeOrders(try await rows.collect())
+    }
+
+    static func decodeOrders(_ rows: [PostgresRow]) throws -> [PizzaOrder] {
         var orders: [PizzaOrder] = []
-        for try await row in rows { orders.append(try decodeOrder(row, offset: 0)) }
+        for row in rows { orders.append(try decodeOrder(row, offset: 0)) }
         return orders
     }
 

@@ -16,7 +16,7 @@ struct PostgresStoreHarness: OutboxStoreHarness {
     }
 
     func enqueue(_ events: [NewOutboxEvent], into store: PostgresOutboxStore) async throws {
-        try await store.client.withTransaction(logger: Logger(label: "test")) { connection in
+        try await store.client.transaction(logger: Logger(label: "test")) { connection in
             try await store.enqueue(events, on: connection, logger: Logger(label: "test"))
         }
     }

@@ -19,8 +19,8 @@ struct PostgresStoreTests {
             let second = try await migrator.migrate(client: client, logger: logger)
             #expect(first == ["outbox:pizza_order_outbox/0001_create_outbox"])
             #expect(second.isEmpty)
-            let rows = try await client.query("SELECT count(*) FROM schema_migrations", logger: logger)
-            for try await count in rows.decode(Int.self) { #expect(count == 1) }
+            let rows = try await client.queryRows("SELECT count(*) FROM schema_migrations", logger: logger)
+            for count in try rows.map({ try $0.decode(Int.self) }) { #expect(count == 1) }
         }
     }
 
@@ -52,7 +52,7 @@ struct PostgresStoreTests {
             try await PostgresMigrator(store.migrations).migrate(client: client, logger: logger)
             struct Rollback: Error {}
             await #expect {
-                try await client.withTransaction(logger: logger) { connection in
+                try await client.transaction(logger: logger) { connection in
                     try await store.enqueue(
                         NewOutboxEvent(aggregateType: "T", aggregateID: "a", eventType: "E", payload: "{}"),
                         on: connection,
@@ -71,18 +71,18 @@ struct PostgresStoreTests {
         try await TestSchema.with("along") { _, client in
             let store = try PostgresOutboxStore(client: client, logger: logger)
             try await PostgresMigrator(store.migrations).migrate(client: client, logger: logger)
-            try await client.query("CREATE TABLE things (id text PRIMARY KEY, n integer NOT NULL CHECK (n > 0))", logger: logger)
+            try await client.queryRows("CREATE TABLE things (id text PRIMARY KEY, n integer NOT NULL CHECK (n > 0))", logger: logger)
             let event = NewOutboxEvent(aggregateType: "Thing", aggregateID: "t1", eventType: "Made", payload: #"{"n":1}"#)
-            try await client.withTransaction(logger: logger) { connection in
+            try await client.transaction(logger: logger) { connection in
                 try await store.enqueue([event], along: "INSERT INTO things (id, n) VALUES (\("t1"), \(1))", on: connection, logger: logger)
             }
             #expect(try await store.events(aggregateID: "t1").map(\.id) == [event.id])
-            let rows = try await client.query("SELECT count(*) FROM things", logger: logger)
-            for try await count in rows.decode(Int.self) { #expect(count == 1) }
+            let rows = try await client.queryRows("SELECT count(*) FROM things", logger: logger)
+            for count in try rows.map({ try $0.decode(Int.self) }) { #expect(count == 1) }
             // The application's statement fails: its events are not written either.
             let refused = NewOutboxEvent(aggregateType: "Thing", aggregateID: "t2", eventType: "Made", payload: "{}")
             await #expect(throws: (any Error).self) {
-                try await client.withTransaction(logger: logger) { connection in
+                try await client.transaction(logger: logger) { connection in
                     try await store.enqueue([refused], along: "INSERT INTO things (id, n) VALUES (\("t2"), \(0))", on: connection, logger: logger)
                 }
             }
@@ -96,12 +96,12 @@ struct PostgresStoreTests {
             let store = try PostgresOutboxStore(client: client, logger: logger)
             try await PostgresMigrator(store.migrations).migrate(client: client, logger: logger)
             let signal = WakeUpSignal()
-            let listener = PostgresWakeUpListener(url: schema.parsed, channel: store.channel, signal: signal, logger: logger)
+            let listener = try PostgresWakeUpListener(url: schema.parsed, channel: store.channel, signal: signal, logger: logger)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await listener.run() }
                 // The listener signals once when it starts listening (to catch up); consume that first.
                 await signal.wait()
-                try await client.withTransaction(logger: logger) { connection in
+                try await client.transaction(logger: logger) { connection in
                     try await store.enqueue(
                         NewOutboxEvent(aggregateType: "T", aggregateID: "a", eventType: "E", payload: "{}"),
                         on: connection,
@@ -119,7 +119,7 @@ struct PostgresStoreTests {
             let store = try PostgresOutboxStore(client: client, logger: logger)
             try await PostgresMigrator(store.migrations).migrate(client: client, logger: logger)
             let events = (0..<50).map { NewOutboxEvent(aggregateType: "T", aggregateID: "agg\($0 % 5)", eventType: "E", payload: #"{"n":\#($0)}"#) }
-            try await client.withTransaction(logger: logger) { connection in
+            try await client.transaction(logger: logger) { connection in
                 try await store.enqueue(events, on: connection, logger: logger)
             }
             let broker = MemoryBroker()
@@ -165,14 +165,14 @@ struct PostgresRetentionTests {
         try await TestSchema.with("retention") { _, client in
             let store = try PostgresOutboxStore(client: client, table: "test_outbox", logger: logger)
             try await PostgresMigrator(store.migrations).migrate(client: client, logger: logger)
-            try await client.withTransaction(logger: logger) { connection in
+            try await client.transaction(logger: logger) { connection in
                 try await store.enqueue((0..<3).map { OutboxStoreConformance.event("a\($0)", $0) }, on: connection, logger: logger)
             }
             let batch = try await store.claim(limit: 10, owner: "r", leaseDuration: .seconds(30))
             try await store.complete(batch.events.map { .published(id: $0.id) }, owner: "r")
             let future = Date().addingTimeInterval(3600)
             // Another relay is purging: it holds the retention lock for the length of its transaction.
-            try await client.withTransaction(logger: logger) { connection in
+            try await client.transaction(logger: logger) { connection in
                 try await connection.query(
                     "SELECT pg_advisory_xact_lock(hashtextextended(current_schema() || '/' || 'outbox-retention:test_outbox', 0))",
                     logger: logger

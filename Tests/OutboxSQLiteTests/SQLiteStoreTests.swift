@@ -111,7 +111,7 @@ struct SQLiteStoreConformanceTests {
             )
             let inbox = SQLiteInbox(storage: storage)
             let message = InboxMessage(eventID: "e1", group: "g", aggregateID: "o1")
-            let effect: (SQLiteConnection) async throws -> Void = { connection in
+            let effect: @Sendable (SQLiteConnection) async throws -> Void = { connection in
                 _ = try await connection.query("INSERT INTO effects VALUES ('e1')")
             }
             #expect(try await inbox.receive(message, effect: effect) == .processed)

@@ -26,8 +26,8 @@ struct PostgresRepositoryTests {
             #expect(view.events.map(\.id) == [eventID])
             #expect(view.events.first?.status == .pending && view.events.first?.attempts == 0)
             // -- the column is numeric, not a float
-            let rows = try await client.query("SELECT price::text FROM pizza_orders WHERE id = \(order.id)", logger: logger)
-            for try await text in rows.decode(String.self) { #expect(text == "99999999.99") }
+            let rows = try await client.queryRows("SELECT price::text FROM pizza_orders WHERE id = \(order.id)", logger: logger)
+            for text in try rows.map({ try $0.decode(String.self) }) { #expect(text == "99999999.99") }
             let event = try #require(try await outbox.events(aggregateID: order.id.uuidString.lowercased()).first)
             #expect(event.headers["traceparent"] == "00-abc")
             let payload = try PizzaJSON.decoder().decode(PizzaOrder.self, from: Data(event.payload.utf8))

@@ -109,11 +109,11 @@ import Testing
                     let deadline = ContinuousClock.now + .seconds(30)
                     var delivered = 0
                     while delivered == 0, ContinuousClock.now < deadline {
-                        let rows = try await client.query(
+                        let rows = try await client.queryRows(
                             "SELECT count(*)::int FROM pizza_deliveries WHERE order_id = \(orderID)",
                             logger: Self.logger
                         )
-                        for try await count in rows.decode(Int.self) { delivered = count }
+                        for count in try rows.map({ try $0.decode(Int.self) }) { delivered = count }
                         if delivered == 0 { try await Task.sleep(for: .milliseconds(50)) }
                     }
                     #expect(delivered == 1)
@@ -131,12 +131,12 @@ import Testing
             let inbox = ConsumerInbox(try await Database.open(url: schema.url, connections: 2, logger: Self.logger))
             try await inbox.database.with { try await inbox.migrate() }
             // -- the tables the migration created in the test's schema
-            let rows = try await client.query(
+            let rows = try await client.queryRows(
                 "SELECT table_name FROM information_schema.tables WHERE table_schema = \(schema.name) ORDER BY table_name",
                 logger: Self.logger
             )
             var tables: [String] = []
-            for try await name in rows.decode(String.self) { tables.append(name) }
+            for name in try rows.map({ try $0.decode(String.self) }) { tables.append(name) }
             #expect(tables.contains("consumer_inbox") && tables.contains("pizza_deliveries"))
             #expect(!tables.contains("pizza_orders") && !tables.contains("pizza_order_outbox"))
         }

@@ -11,28 +11,29 @@ public struct TestSchema: Sendable {
     public let url: String
     public let parsed: PostgresURL
 
-    /// Creates a fresh schema, runs `body` with a running client on it, then drops it.
+    /// Creates a fresh schema, runs `body` with a pool on it (the programs' own kind), then drops it.
     public static func with<T: Sendable>(
         _ prefix: String = "test",
         logger: Logger = Logger(label: "test"),
-        _ body: (TestSchema, PostgresClient) async throws -> T
+        _ body: (TestSchema, PostgresPool) async throws -> T
     ) async throws -> T {
         let base = try TestServers.requireDatabaseURL()
         let name = TestServers.uniqueName(prefix)
         let separator = base.contains("?") ? "&" : "?"
         let schema = TestSchema(name: name, url: base + separator + "schema=" + name, parsed: try PostgresURL(base + separator + "schema=" + name))
         let identifier = try SQLIdentifier(name)
-        return try await withPostgresClient(schema.parsed, logger: logger) { client in
+        let pool = try PostgresPool(url: schema.parsed, options: .init(maximumConnections: 10), logger: logger)
+        do {
             // -- a private namespace for this test
-            try await client.query("CREATE SCHEMA \(unescaped: identifier.name)", logger: logger)
-            do {
-                let value = try await body(schema, client)
-                try await client.query("DROP SCHEMA \(unescaped: identifier.name) CASCADE", logger: logger)
-                return value
-            } catch {
-                try? await client.query("DROP SCHEMA \(unescaped: identifier.name) CASCADE", logger: logger)
-                throw error
-            }
+            try await pool.execute("CREATE SCHEMA \(unescaped: identifier.name)", logger: logger)
+            let value = try await body(schema, pool)
+            try await pool.execute("DROP SCHEMA \(unescaped: identifier.name) CASCADE", logger: logger)
+            await pool.close()
+            return value
+        } catch {
+            try? await pool.execute("DROP SCHEMA \(unescaped: identifier.name) CASCADE", logger: logger)
+            await pool.close()
+            throw error
         }
     }
 }
@@ -44,7 +45,7 @@ public func withPostgresClient<T: Sendable>(
     logger: Logger = Logger(label: "test"),
     _ body: (PostgresClient) async throws -> T
 ) async throws -> T {
-    let client = PostgresClient(configuration: url.clientConfiguration(maximumConnections: connections), backgroundLogger: logger)
+    let client = PostgresClient(configuration: try url.clientConfiguration(maximumConnections: connections), backgroundLogger: logger)
     return try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask { await client.run() }
         defer { group.cancelAll() }

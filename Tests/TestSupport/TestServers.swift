@@ -23,7 +23,9 @@ public enum TestServers {
 
     public struct Missing: Error, CustomStringConvertible {
         public var variable: String
-        public var description: String { "\(variable) is not set; start the servers with scripts/services start" }
+        public var description: String {
+            "\(variable) is not set; start the servers with scripts/services start (HA: scripts/services start-ha)"
+        }
     }
 
     /// `DATABASE_URL`, or an error naming it.
@@ -36,6 +38,20 @@ public enum TestServers {
     public static func requireRedisURL() throws -> String {
         guard let redisURL else { throw Missing(variable: "REDIS_URL") }
         return redisURL
+    }
+
+    /// `HA_DATABASE_URL`: the multi-host URL of `scripts/services start-ha` (pg_auto_failover).
+    public static var haDatabaseURL: String? { environment["HA_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 } }
+
+    /// Run the HA and TLS tests: the HA setup is running, or its absence must fail.
+    public static var haEnabled: Bool { haDatabaseURL != nil || required }
+
+    /// The HA URL with the CA files that signed its nodes' certificates (and one that did not).
+    public static func requireHA() throws -> (url: String, caFile: String, otherCAFile: String) {
+        guard let url = haDatabaseURL, let ca = environment["HA_CA_FILE"], let other = environment["HA_OTHER_CA_FILE"] else {
+            throw Missing(variable: "HA_DATABASE_URL")
+        }
+        return (url, ca, other)
     }
 
     /// A short random name for per-test tables, streams and databases.

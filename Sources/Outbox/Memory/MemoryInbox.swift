@@ -18,7 +18,7 @@ public final class MemoryInbox: Inbox {
     public init() {}
 
     /// Runs `effect` once per event and group, in order per aggregate (see `Inbox.receive(_:effect:)`).
-    public func receive(_ message: InboxMessage, effect: (Void) async throws -> Void) async throws -> InboxOutcome {
+    public func receive(_ message: InboxMessage, effect: @escaping @Sendable (Void) async throws -> Void) async throws -> InboxOutcome {
         let key = Key(group: message.group, eventID: message.eventID)
         return try await lock.withLock {
             let seen = counts.withLock { $0[key] ?? 0 }

@@ -39,19 +39,26 @@ public protocol Inbox: Sendable {
     associatedtype Transaction
 
     /// Records the delivery and, on the first one only — and once the previous event of its aggregate
-    /// took effect — runs `effect` in the same transaction.
-    func receive(_ message: InboxMessage, effect: (Transaction) async throws -> Void) async throws -> InboxOutcome
+    /// took effect — runs `effect` in the same transaction. The effect escapes: a driver may run it
+    /// in a task of its own, so that a deadline can answer the caller while a lost query never returns.
+    func receive(_ message: InboxMessage, effect: @escaping @Sendable (Transaction) async throws -> Void) async throws -> InboxOutcome
 
     /// Records a batch, each message as `receive(_:effect:)` would and in order (a message may follow
     /// its previous event in the same batch). `effect` gets the messages that take effect now, in
     /// batch order. Drivers that can do so record the whole batch in one transaction, so a failing
     /// effect records none of it; the default applies one message per transaction.
-    func receive(batch messages: [InboxMessage], effect: (Transaction, [InboxMessage]) async throws -> Void) async throws -> [InboxOutcome]
+    func receive(
+        batch messages: [InboxMessage],
+        effect: @escaping @Sendable (Transaction, [InboxMessage]) async throws -> Void
+    ) async throws -> [InboxOutcome]
 }
 
 extension Inbox {
     /// One delivery at a time, each in its own transaction (drivers that can do better override it).
-    public func receive(batch messages: [InboxMessage], effect: (Transaction, [InboxMessage]) async throws -> Void) async throws -> [InboxOutcome] {
+    public func receive(
+        batch messages: [InboxMessage],
+        effect: @escaping @Sendable (Transaction, [InboxMessage]) async throws -> Void
+    ) async throws -> [InboxOutcome] {
         var outcomes: [InboxOutcome] = []
         outcomes.reserveCapacity(messages.count)
         for message in messages {

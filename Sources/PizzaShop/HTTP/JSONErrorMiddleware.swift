@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import Outbox
 
 /// Turns every error into the JSON error shape; a database or other internal error becomes a
 /// generic 500 body and is logged with its detail, never shown.
@@ -16,6 +17,16 @@ public struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
                 context.logger.info("request failed", metadata: ["error": "\(error)"])
             }
             return Self.response(status: status, code: error.code.rawValue, message: error.message, field: error.field)
+        } catch let error as OutboxError where error.code == .unavailable || error.code == .deadlineExceeded {
+            // The database went away or did not answer in time: nothing is known to have happened,
+            // and the client may try again (with its Idempotency-Key, to be safe).
+            context.logger.info("request failed", metadata: ["error": "\(error)"])
+            return Self.response(
+                status: .serviceUnavailable,
+                code: PizzaShopError.Code.unavailable.rawValue,
+                message: "the database is not available; try again",
+                field: nil
+            )
         } catch let error as HTTPResponseError {
             let status = error.status
             let code: PizzaShopError.Code =

@@ -21,6 +21,8 @@ struct ConsumerAPIConfiguration: Sendable {
     /// The inbox database: with one, each event takes effect once per group.
     var inboxURL: String?
     var inboxConnections = 10
+    /// Longest one inbox transaction may take.
+    var inboxTimeout: Duration = .seconds(10)
     var ordering = EventConsumer.Ordering()
     /// Exit (for the supervisor to restart) when one message's handling exceeds this.
     var handlerTimeout: Duration = .seconds(120)
@@ -51,7 +53,14 @@ func buildConsumerAPI(
         }
     let inbox: ConsumerInbox? =
         if let url = configuration.inboxURL {
-            ConsumerInbox(try await Database.open(url: url, connections: configuration.inboxConnections, logger: logger))
+            ConsumerInbox(
+                try await Database.open(
+                    url: url,
+                    connections: configuration.inboxConnections,
+                    statementTimeout: configuration.inboxTimeout,
+                    logger: logger
+                )
+            )
         } else {
             nil
         }

@@ -14,16 +14,23 @@ import ServiceLifecycle
 /// built from it separately, so each database gets only the tables of the side that uses it.
 struct Database: Sendable {
     enum Kind: Sendable {
-        case postgres(PostgresClient, PostgresURL)
+        case postgres(PostgresPool, PostgresURL)
         case sqlite(SQLiteStorage)
     }
 
     let kind: Kind
     let logger: Logger
 
-    /// `sqlite:` URLs name a file (or `:memory:`); anything else must be a PostgreSQL URL. Errors name
-    /// the flag in `flag`.
-    static func open(url: String, connections: Int, flag: String = "--database-url", logger: Logger) async throws -> Database {
+    /// `sqlite:` URLs name a file (or `:memory:`); anything else must be a PostgreSQL URL (one host or
+    /// several, as libpq reads them). Every use of a PostgreSQL connection has `statementTimeout`.
+    /// Errors name the flag in `flag`.
+    static func open(
+        url: String,
+        connections: Int,
+        statementTimeout: Duration = .seconds(10),
+        flag: String = "--database-url",
+        logger: Logger
+    ) async throws -> Database {
         if url.hasPrefix("sqlite:") {
             let path = String(url.dropFirst("sqlite:".count))
             guard !path.isEmpty else {
@@ -38,11 +45,17 @@ struct Database: Sendable {
             throw CommandFailure("\(flag): \(error.message) (or sqlite:PATH)")
         }
         // Every pizza process reads the outbox (claims, admin lists, stats): all use the relay settings.
-        let client = PostgresClient(
-            configuration: parsed.clientConfiguration(maximumConnections: connections, settings: PostgresOutboxStore.relaySettings),
-            backgroundLogger: logger
-        )
-        return Database(kind: .postgres(client, parsed), logger: logger)
+        let pool: PostgresPool
+        do {
+            pool = try PostgresPool(
+                url: parsed,
+                options: .init(maximumConnections: connections, statementTimeout: statementTimeout, settings: PostgresOutboxStore.relaySettings),
+                logger: logger
+            )
+        } catch {
+            throw CommandFailure("\(flag): \(error.message)")
+        }
+        return Database(kind: .postgres(pool, parsed), logger: logger)
     }
 
     /// What must run while the database is used: the PostgreSQL pool, and for SQLite a service that
@@ -60,7 +73,7 @@ struct Database: Sendable {
         case .postgres(let client, let url):
             if let schema = url.schema {
                 // -- a schema named in the URL is created on first use
-                try await client.query("CREATE SCHEMA IF NOT EXISTS \(unescaped: schema.name)", logger: logger)
+                try await client.execute("CREATE SCHEMA IF NOT EXISTS \(unescaped: schema.name)", logger: logger)
             }
             try await PostgresMigrator(migrations.postgres).migrate(client: client, logger: logger)
         case .sqlite(let storage):
@@ -68,20 +81,18 @@ struct Database: Sendable {
         }
     }
 
-    /// Closes a SQLite file (the PostgreSQL pool ends with its service).
+    /// Closes the SQLite file or the PostgreSQL pool's connections.
     func close() async {
-        if case .sqlite(let storage) = kind { await storage.close() }
+        switch kind {
+        case .postgres(let pool, _): await pool.close()
+        case .sqlite(let storage): await storage.close()
+        }
     }
 
-    /// Runs `body` while the database's pool runs, for one-shot commands; closes the database
-    /// afterwards, whether `body` succeeded or not.
+    /// Runs `body` for one-shot commands; closes the database afterwards, whether `body` succeeded or not.
     func with<T: Sendable>(_ body: () async throws -> T) async throws -> T {
         do {
-            let result = try await withThrowingTaskGroup(of: Void.self) { group in
-                if case .postgres(let client, _) = kind { group.addTask { await client.run() } }
-                defer { group.cancelAll() }
-                return try await body()
-            }
+            let result = try await body()
             await close()
             return result
         } catch {
@@ -122,7 +133,7 @@ struct ProducerStore: Sendable {
             let repository = PostgresPizzaOrderRepository(client: client, outbox: outbox, logger: database.logger, groupCommit: groupCommit)
             self.outbox = outbox
             self.repository = repository
-            self.listener = [PostgresWakeUpListener(url: url, channel: outbox.channel, signal: wakeUp, logger: database.logger)]
+            self.listener = [try PostgresWakeUpListener(url: url, channel: outbox.channel, signal: wakeUp, logger: database.logger)]
             self.migrations = Migrations(postgres: repository.migrations)
         case .sqlite(let storage):
             let outbox = try SQLiteOutboxStore(storage: storage, wakeUp: wakeUp)

@@ -18,6 +18,8 @@ enum BrokerKind: String, CaseIterable, Sendable {
 struct JobConfiguration: Sendable {
     var databaseURL: String
     var databaseConnections = 20
+    /// Longest one database call may take (claims, marks, retention).
+    var databaseTimeout: Duration = .seconds(10)
     var redis: RedisConfiguration
     var broker = BrokerKind.redisStreams
     /// Approximate length a Redis stream is trimmed to (`XADD MAXLEN ~`).
@@ -44,7 +46,12 @@ struct Job: Sendable {
 
 /// Builds the job from `configuration`.
 func buildJob(_ configuration: JobConfiguration, metrics: ProcessMetrics = .make(), logger: Logger) async throws -> Job {
-    let database = try await Database.open(url: configuration.databaseURL, connections: configuration.databaseConnections, logger: logger)
+    let database = try await Database.open(
+        url: configuration.databaseURL,
+        connections: configuration.databaseConnections,
+        statementTimeout: configuration.databaseTimeout,
+        logger: logger
+    )
     let store = try ProducerStore(database)
     let redis = RedisClient(configuration: configuration.redis, logger: logger)
     let publisher: any MessagePublisher =

@@ -29,7 +29,12 @@ func buildProducerAPI(
     logger: Logger,
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) async throws -> some ApplicationProtocol {
-    let database = try await Database.open(url: configuration.databaseURL, connections: configuration.databaseConnections, logger: logger)
+    let database = try await Database.open(
+        url: configuration.databaseURL,
+        connections: configuration.databaseConnections,
+        statementTimeout: configuration.databaseTimeout,
+        logger: logger
+    )
     let store = try ProducerStore(database, groupCommit: configuration.groupCommit)
     let admin = configuration.adminToken.map { AdminAPI(store: store.outbox, token: $0) }
     let endpoint = MetricsEndpoint(registry: metrics.registry, refresh: MetricsEndpoint.refreshingOutbox(store.outbox, metrics: metrics.shop))

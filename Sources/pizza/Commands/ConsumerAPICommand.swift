@@ -29,6 +29,8 @@ struct ConsumerAPICommand: AsyncParsableCommand {
             "With an inbox: apply an event without its order's previous event once seen for this long (e.g. the group was created after that event)."
     )
     var orderGapTimeout = TimeSpan(argument: "5m")!
+    @Option(help: "With an inbox: longest one inbox transaction may take; past it the message is redelivered.")
+    var databaseTimeout = TimeSpan(argument: "10s")!
     @Option(help: "Exit (status 75, for the supervisor to restart) when one message's handling exceeds this.")
     var handlerTimeout = TimeSpan(argument: "120s")!
     @Option(help: "Most received events kept for GET /events.") var keep = 100_000
@@ -39,6 +41,10 @@ struct ConsumerAPICommand: AsyncParsableCommand {
         guard keep >= 1 else { throw ValidationError("--keep must be at least 1") }
         guard handlerTimeout.duration > .zero else { throw ValidationError("--handler-timeout must be positive") }
         guard claimIdle > 0 else { throw ValidationError("--claim-idle must be positive") }
+        guard databaseTimeout.duration > .zero else { throw ValidationError("--database-timeout must be positive") }
+        guard databaseTimeout.duration < handlerTimeout.duration else {
+            throw ValidationError("--database-timeout must be shorter than --handler-timeout")
+        }
         guard !group.isEmpty else { throw ValidationError("--group must not be empty") }
     }
 
@@ -58,6 +64,7 @@ struct ConsumerAPICommand: AsyncParsableCommand {
             keep: keep
         )
         if let consumer { configuration.consumer = consumer }
+        configuration.inboxTimeout = databaseTimeout.duration
         let app = try await buildConsumerAPI(configuration, metrics: .bootstrap(), logger: logger)
         try await runServices([app], logger: logger)
     }

@@ -185,20 +185,18 @@ struct DemoCommand: AsyncParsableCommand {
             parsed = try PostgresURL(demoURL)
         }
         let schema = parsed.schema!.name
-        var configuration = parsed.connectionConfiguration()
-        configuration.options.additionalStartupParameters = []
-        let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
+        let pool = try PostgresPool(url: parsed, options: .init(maximumConnections: 1), logger: logger)
         do {
             if fresh {
                 // -- only the demo's own schema is ever dropped
-                try await connection.query("DROP SCHEMA IF EXISTS \(unescaped: schema) CASCADE", logger: logger)
+                try await pool.execute("DROP SCHEMA IF EXISTS \(unescaped: schema) CASCADE", logger: logger)
             }
-            try await connection.query("CREATE SCHEMA IF NOT EXISTS \(unescaped: schema)", logger: logger)
+            try await pool.execute("CREATE SCHEMA IF NOT EXISTS \(unescaped: schema)", logger: logger)
         } catch {
-            try? await connection.close()
+            await pool.close()
             throw error
         }
-        try? await connection.close()
+        await pool.close()
         return demoURL
     }
 

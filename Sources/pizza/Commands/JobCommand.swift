@@ -46,6 +46,10 @@ struct JobCommand: AsyncParsableCommand {
         guard streamMaxLength >= 1 else { throw ValidationError("--stream-max-length must be at least 1") }
         guard pollInterval > 0 else { throw ValidationError("--poll-interval must be positive") }
         guard leaseSeconds > 0 else { throw ValidationError("--lease-seconds must be positive") }
+        // A call outliving the lease could act on events another job has claimed since.
+        guard database.databaseTimeout.duration < seconds(leaseSeconds) else {
+            throw ValidationError("--database-timeout must be shorter than --lease-seconds")
+        }
         guard simulateLatencyMs >= 0 else { throw ValidationError("--simulate-latency-ms must not be negative") }
         guard (0...1).contains(failureRate) else { throw ValidationError("--failure-rate must be within 0...1") }
         guard maxAttempts >= 1 else { throw ValidationError("--max-attempts must be at least 1") }
@@ -77,6 +81,7 @@ struct JobCommand: AsyncParsableCommand {
         let configuration = JobConfiguration(
             databaseURL: try database.url(),
             databaseConnections: database.databaseConnections,
+            databaseTimeout: database.databaseTimeout.duration,
             redis: try redis.configuration(),
             broker: broker,
             streamMaxLength: streamMaxLength,

@@ -20,6 +20,12 @@ struct DatabaseOptions: ParsableArguments {
     @Option(help: "Largest number of pooled database connections.")
     var databaseConnections: Int = 20
 
+    @Option(
+        help:
+            "Longest one database call may take, waiting for a connection included; past it the call fails (an API answers 503) and its connection is closed."
+    )
+    var databaseTimeout = TimeSpan(argument: "10s")!
+
     /// The URL from the flag or `DATABASE_URL`, or `fallback`; the error names the flag.
     func url(default fallback: String? = nil) throws -> String {
         guard let text = flagOrEnvironment(databaseURL, "DATABASE_URL") ?? fallback else {
@@ -30,11 +36,17 @@ struct DatabaseOptions: ParsableArguments {
 
     /// Opens the database the URL names.
     func open(logger: Logger, default fallback: String? = nil) async throws -> Database {
-        try await Database.open(url: try url(default: fallback), connections: databaseConnections, logger: logger)
+        try await Database.open(
+            url: try url(default: fallback),
+            connections: databaseConnections,
+            statementTimeout: databaseTimeout.duration,
+            logger: logger
+        )
     }
 
     func validate() throws {
         guard databaseConnections >= 1 else { throw ValidationError("--database-connections must be at least 1") }
+        guard databaseTimeout.duration > .zero else { throw ValidationError("--database-timeout must be positive") }
     }
 }
 

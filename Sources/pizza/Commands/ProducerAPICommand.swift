@@ -9,7 +9,6 @@ struct ProducerAPICommand: AsyncParsableCommand {
     @Option(help: "Address to listen on.") var hostname = "0.0.0.0"
     @Option(help: "Port to listen on (env PORT).") var port: Int?
     @Flag(help: "Do not apply pending migrations at start.") var noMigrate = false
-    @Option(help: "Longest a request waits for the database before answering 503.") var databaseTimeout = TimeSpan(argument: "10s")!
     @Option(help: "How long an Idempotency-Key is remembered (e.g. 24h).") var idempotencyTtl = TimeSpan(argument: "24h")!
     @Option(help: "Bearer token that opens /admin/outbox (env ADMIN_TOKEN); without one those routes answer 404.")
     var adminToken: String?
@@ -23,7 +22,6 @@ struct ProducerAPICommand: AsyncParsableCommand {
     func validate() throws {
         guard groupCommitSize >= 1 else { throw ValidationError("--group-commit-size must be at least 1") }
         guard groupCommitSlots >= 1 else { throw ValidationError("--group-commit-slots must be at least 1") }
-        guard databaseTimeout.duration > .zero else { throw ValidationError("--database-timeout must be positive") }
         guard idempotencyTtl.duration > .zero else { throw ValidationError("--idempotency-ttl must be positive") }
         if let port, !(0...65535).contains(port) { throw ValidationError("--port must be within 0...65535") }
     }
@@ -36,7 +34,7 @@ struct ProducerAPICommand: AsyncParsableCommand {
             databaseURL: try database.url(),
             databaseConnections: database.databaseConnections,
             migrate: !noMigrate,
-            databaseTimeout: databaseTimeout.duration,
+            databaseTimeout: database.databaseTimeout.duration,
             idempotencyTTL: idempotencyTtl.duration,
             adminToken: flagOrEnvironment(adminToken, "ADMIN_TOKEN"),
             groupCommit: .init(maxOrders: groupCommitSize, concurrentTransactions: groupCommitSlots)

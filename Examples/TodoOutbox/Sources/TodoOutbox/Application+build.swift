@@ -36,7 +36,7 @@ let todoMigrations = [
 /// The API, the PostgreSQL pool, the wake-up listener and the relay, as one Hummingbird application.
 func buildApplication(_ configuration: TodoConfiguration, logger: Logger) throws -> some ApplicationProtocol {
     let url = try PostgresURL(configuration.databaseURL)
-    let client = PostgresClient(configuration: url.clientConfiguration(maximumConnections: 10), backgroundLogger: logger)
+    let client = PostgresClient(configuration: try url.clientConfiguration(maximumConnections: 10), backgroundLogger: logger)
     let outbox = try PostgresOutboxStore(client: client, table: "todo_outbox", logger: logger)
     let wakeUp = WakeUpSignal()
     let redis = RedisClient(configuration: try RedisConfiguration(url: configuration.redisURL), logger: logger)
