@@ -18,6 +18,8 @@ public struct LoadGenerator: Sendable {
         /// Share (0…1) of accepted orders that are then walked through status changes (`PATCH`).
         public var statusChanges: Double
         public var requestTimeout: Duration
+        /// Called once per order request with what came back (for ledgers of acknowledged orders).
+        public var onAnswer: (@Sendable (Answer) -> Void)?
 
         public init(
             baseURL: String,
@@ -34,6 +36,17 @@ public struct LoadGenerator: Sendable {
             self.statusChanges = statusChanges
             self.requestTimeout = requestTimeout
         }
+    }
+
+    /// One order request and its answer.
+    public struct Answer: Sendable {
+        /// When the request was sent and answered, wall clock.
+        public var sent: Date
+        public var answered: Date
+        /// The HTTP status; 0 when no answer came (connection refused, timeout).
+        public var status: Int
+        /// The order's id, from a 2xx body.
+        public var orderID: String?
     }
 
     public let configuration: Configuration
@@ -137,8 +150,12 @@ public struct LoadGenerator: Sendable {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(bytes: try encoder.encode(generator.next())))
             let sent = ContinuousClock.now
+            let sentAt = Date()
             let (status, body) = await send(request, client: client)
             let elapsed = ContinuousClock.now - sent
+            configuration.onAnswer?(
+                Answer(sent: sentAt, answered: Date(), status: status, orderID: (200..<300).contains(status) ? Self.orderID(in: body) : nil)
+            )
             tally.counters.withLock { counters in
                 counters.done += 1
                 if status != 0 { counters.latencies.append(elapsed) }

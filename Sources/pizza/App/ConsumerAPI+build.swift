@@ -58,6 +58,7 @@ func buildConsumerAPI(
                     url: url,
                     connections: configuration.inboxConnections,
                     statementTimeout: configuration.inboxTimeout,
+                    metricsFactory: metrics.factory,
                     logger: logger
                 )
             )

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Metrics
 import Outbox
 import OutboxPostgres
 import OutboxSQLite
@@ -29,6 +30,7 @@ struct Database: Sendable {
         connections: Int,
         statementTimeout: Duration = .seconds(10),
         flag: String = "--database-url",
+        metricsFactory: any MetricsFactory = MetricsSystem.factory,
         logger: Logger
     ) async throws -> Database {
         if url.hasPrefix("sqlite:") {
@@ -50,7 +52,8 @@ struct Database: Sendable {
             pool = try PostgresPool(
                 url: parsed,
                 options: .init(maximumConnections: connections, statementTimeout: statementTimeout, settings: PostgresOutboxStore.relaySettings),
-                logger: logger
+                logger: logger,
+                metricsFactory: metricsFactory
             )
         } catch {
             throw CommandFailure("\(flag): \(error.message)")

@@ -50,6 +50,7 @@ func buildJob(_ configuration: JobConfiguration, metrics: ProcessMetrics = .make
         url: configuration.databaseURL,
         connections: configuration.databaseConnections,
         statementTimeout: configuration.databaseTimeout,
+        metricsFactory: metrics.factory,
         logger: logger
     )
     let store = try ProducerStore(database)

@@ -33,6 +33,7 @@ func buildProducerAPI(
         url: configuration.databaseURL,
         connections: configuration.databaseConnections,
         statementTimeout: configuration.databaseTimeout,
+        metricsFactory: metrics.factory,
         logger: logger
     )
     let store = try ProducerStore(database, groupCommit: configuration.groupCommit)

@@ -87,7 +87,7 @@ func buildApplication(_ configuration: TodoConfiguration, logger: Logger) throws
     // Services start in this order and stop in reverse: the relay finishes its batch before the pool closes.
     app.addServices(
         client,
-        PostgresWakeUpListener(url: url, channel: outbox.channel, signal: wakeUp, logger: logger),
+        try PostgresWakeUpListener(url: url, channel: outbox.channel, signal: wakeUp, logger: logger),
         AfterMigration(migrate: migrate, service: relay)
     )
     app.beforeServerStarts(perform: migrate)

@@ -1,0 +1,37 @@
+# Sourced by the fault drills: logging, background pizza processes and their supervision.
+# Expects $pizza (the binary) and $work (a folder for logs) to be set.
+
+say() { printf '[drill %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
+
+wait_ready() {
+  is_ready "$2" && return 0
+  say "$1 on port $2 never became ready"; tail -30 "$work/$1.log"; return 1
+}
+
+declare -A pids=() argv=()
+# start NAME ARGS…: runs `pizza ARGS…` in the background, output appended to $work/NAME.log.
+start() {
+  local name=$1; shift
+  argv[$name]=$(printf '%q ' "$@")
+  "$pizza" "$@" >>"$work/$name.log" 2>&1 &
+  pids[$name]=$!
+}
+
+# stop NAME: SIGTERM, then waits (SIGKILL after 40 s); sets stop_status to the exit status (or "timeout").
+stop() {
+  local name=$1 pid=${pids[$1]} exit_status=0
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 1 400); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  if kill -0 "$pid" 2>/dev/null; then
+    exit_status=timeout; kill -KILL "$pid"; wait "$pid" 2>/dev/null || true
+  else
+    wait "$pid" 2>/dev/null || exit_status=$?
+  fi
+  unset "pids[$name]"
+  stop_status=$exit_status
+}
+
+stop_all() {
+  for name in "${!pids[@]}"; do kill -TERM "${pids[$name]}" 2>/dev/null || true; done
+  for name in "${!pids[@]}"; do wait "${pids[$name]}" 2>/dev/null || true; done
+}
