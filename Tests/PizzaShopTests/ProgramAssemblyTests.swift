@@ -56,6 +56,43 @@ import Testing
         }
     }
 
+    /// A database that takes no writes (a table locked by another session) gets a 503 with the JSON
+    /// error body within the deadline plus a second, and the API works again once it answers.
+    @Test(.enabled(if: TestServers.postgresEnabled)) func aDatabaseThatDoesNotAnswerIs503WithinTheDeadline() async throws {
+        try await TestSchema.with("deadline") { schema, pool in
+            let configuration = ProducerAPIConfiguration(port: 0, databaseURL: schema.url, databaseConnections: 4, databaseTimeout: .seconds(1))
+            let app = try await buildProducerAPI(configuration, logger: Self.logger)
+            try await app.test(.router) { client in
+                let post = { try await client.execute(uri: "/pizza", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: ValidationTests.valid)) }
+                #expect(try await post().status == .created)
+                let lock = Task {
+                    try await pool.transaction(logger: Self.logger) { connection in
+                        try await connection.query("LOCK TABLE pizza_orders IN ACCESS EXCLUSIVE MODE", logger: Self.logger)
+                        try await connection.query("SELECT pg_sleep(3)", logger: Self.logger)
+                    }
+                }
+                // -- wait until the other session holds the lock
+                var held = false
+                while !held {
+                    let rows = try await pool.queryRows(
+                        "SELECT count(*) FROM pg_locks WHERE relation = 'pizza_orders'::regclass AND mode = 'AccessExclusiveLock' AND granted",
+                        logger: Self.logger
+                    )
+                    held = try rows[0].decode(Int.self) == 1
+                    if !held { try await Task.sleep(for: .milliseconds(20)) }
+                }
+                let started = ContinuousClock.now
+                let refused = try await post()
+                #expect(ContinuousClock.now - started < .seconds(2))
+                #expect(refused.status == .serviceUnavailable)
+                let error = try #require(try ProducerAPITests.json(refused.body)["error"] as? [String: Any])
+                #expect(error["code"] as? String == "unavailable")
+                try await lock.value
+                #expect(try await post().status == .created)
+            }
+        }
+    }
+
     @Test func aBadDatabaseURLNamesTheFlag() async throws {
         await #expect {
             _ = try await buildProducerAPI(ProducerAPIConfiguration(databaseURL: "mysql://nope"), logger: Self.logger)

@@ -50,10 +50,10 @@ trap cleanup EXIT
 
 now_ms() { date +%s%3N; }
 
-# The node (node1/node2) the monitor has as primary now.
+# The node (node1/node2) the monitor has as primary now; fails while there is none.
 primary_node() { scripts/services ha-node-of-port "$(scripts/services ha-primary-port)"; }
 
-say "logs in $work; schema $schema; stream $topic; primary is $(primary_node)"
+say "logs in $work; schema $schema; stream $topic; primary is $(primary_node || echo none)"
 "$pizza" migrate >"$work/migrate.log" 2>&1 || { cat "$work/migrate.log"; exit 1; }
 
 producer_port=$(free_port)
@@ -87,7 +87,7 @@ wait_acknowledged() {
 
 # 1. The primary dies: keeper and postmaster, kill -9; the monitor promotes the standby.
 wait_acknowledged 200
-victim=$(primary_node)
+victim=$(primary_node) || { say "the monitor has no primary"; scripts/services status; exit 1; }
 failover_at=$(now_ms)
 scripts/services ha-kill "$victim" >/dev/null 2>&1
 say "killed the primary $victim (keeper and postmaster, kill -9)"
@@ -118,7 +118,7 @@ wait_acknowledged 700
 switchover_at=$(now_ms)
 say "planned switchover"
 scripts/services failover >/dev/null 2>&1 || { say "switchover failed"; scripts/services status; exit 1; }
-say "switchover done in $(( $(now_ms) - switchover_at )) ms; primary is $(primary_node)"
+say "switchover done in $(( $(now_ms) - switchover_at )) ms; primary is $(primary_node || echo none)"
 
 wait "$client_pid" || true
 tail -9 "$work/client.log"
