@@ -223,6 +223,20 @@ public struct PostgresURL: Sendable {
         return tls
     }
 
+    /// The TLS configuration, and whether the server may decline it (`prefer`); nil for `disable`.
+    private func tlsSetup() throws(OutboxError) -> (configuration: TLSConfiguration, preferred: Bool)? {
+        do {
+            guard let configuration = try tlsConfiguration() else { return nil }
+            return (configuration, sslMode == .prefer)
+        } catch {
+            throw Self.unusableTLSFiles(error)
+        }
+    }
+
+    private static func unusableTLSFiles(_ error: any Error) -> OutboxError {
+        OutboxError(code: .invalidURL, message: "the TLS files of the database URL cannot be used: \(error)", underlying: error)
+    }
+
     /// Configuration for one connection to `endpoint` (one of `endpoints`).
     /// - Parameter settings: server settings sent at startup, such as `PostgresOutboxStore.relaySettings`.
     public func connectionConfiguration(
@@ -230,14 +244,16 @@ public struct PostgresURL: Sendable {
         settings: [(String, String)] = []
     ) throws(OutboxError) -> PostgresConnection.Configuration {
         let tls: PostgresConnection.Configuration.TLS
-        do {
-            switch (sslMode, try tlsConfiguration()) {
-            case (_, nil): tls = .disable
-            case (.prefer, let configuration?): tls = .prefer(try NIOSSLContext(configuration: configuration))
-            case (_, let configuration?): tls = .require(try NIOSSLContext(configuration: configuration))
+        if let setup = try tlsSetup() {
+            let context: NIOSSLContext
+            do {
+                context = try NIOSSLContext(configuration: setup.configuration)
+            } catch {
+                throw Self.unusableTLSFiles(error)
             }
-        } catch {
-            throw OutboxError(code: .invalidURL, message: "the TLS files of the database URL cannot be used: \(error)", underlying: error)
+            tls = setup.preferred ? .prefer(context) : .require(context)
+        } else {
+            tls = .disable
         }
         var configuration = PostgresConnection.Configuration(
             host: endpoint.host,
@@ -263,14 +279,10 @@ public struct PostgresURL: Sendable {
         settings: [(String, String)] = []
     ) throws(OutboxError) -> PostgresClient.Configuration {
         let tls: PostgresClient.Configuration.TLS
-        do {
-            switch (sslMode, try tlsConfiguration()) {
-            case (_, nil): tls = .disable
-            case (.prefer, let configuration?): tls = .prefer(configuration)
-            case (_, let configuration?): tls = .require(configuration)
-            }
-        } catch {
-            throw OutboxError(code: .invalidURL, message: "the TLS files of the database URL cannot be used: \(error)", underlying: error)
+        if let setup = try tlsSetup() {
+            tls = setup.preferred ? .prefer(setup.configuration) : .require(setup.configuration)
+        } else {
+            tls = .disable
         }
         var configuration = PostgresClient.Configuration(
             host: host,

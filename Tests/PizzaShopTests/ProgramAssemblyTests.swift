@@ -63,7 +63,14 @@ import Testing
             let configuration = ProducerAPIConfiguration(port: 0, databaseURL: schema.url, databaseConnections: 4, databaseTimeout: .seconds(1))
             let app = try await buildProducerAPI(configuration, logger: Self.logger)
             try await app.test(.router) { client in
-                let post = { try await client.execute(uri: "/pizza", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: ValidationTests.valid)) }
+                let post = {
+                    try await client.execute(
+                        uri: "/pizza",
+                        method: .post,
+                        headers: [.contentType: "application/json"],
+                        body: ByteBuffer(string: ValidationTests.valid)
+                    )
+                }
                 #expect(try await post().status == .created)
                 let lock = Task {
                     try await pool.transaction(logger: Self.logger) { connection in

@@ -13,14 +13,11 @@
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$root"
+. "$root/scripts/lib/net.sh"
+. "$root/scripts/lib/drill.sh"
 
 orders=${DRILL_ORDERS:-2000}
 rate=${DRILL_RATE:-50}
-pizza=${PIZZA_BIN:-}
-if [ -z "$pizza" ]; then
-  swift build --product pizza
-  pizza="$(swift build --show-bin-path)/pizza"
-fi
 
 scripts/services start >/dev/null
 scripts/services start-ha >/dev/null
@@ -34,8 +31,6 @@ export REDIS_URL
 work=$(mktemp -d "${TMPDIR:-/tmp}/pizza-drill-ha.XXXXXX")
 psql=("${PG_BIN:-/usr/lib/postgresql/15/bin}/psql" "$HA_DATABASE_URL" -v ON_ERROR_STOP=1 -qtA)
 
-. "$root/scripts/lib/net.sh"
-. "$root/scripts/lib/drill.sh"
 
 cleanup() {
   stop_all
@@ -176,9 +171,4 @@ cat "$work/verify.log"
 [ "$answers_late" = 0 ] || status=1
 check_alive || status=1
 
-for name in "${!pids[@]}"; do
-  stop "$name"
-  if [ "$stop_status" != 0 ]; then say "$name did not stop cleanly ($stop_status)"; tail -30 "$work/$name.log"; status=1; fi
-done
-if [ "$status" = 0 ]; then say "PASSED"; else say "FAILED (logs in $work)"; fi
-exit "$status"
+finish "$status"

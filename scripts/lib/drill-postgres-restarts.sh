@@ -7,14 +7,11 @@
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$root"
+. "$root/scripts/lib/net.sh"
+. "$root/scripts/lib/drill.sh"
 
 restarts=${1:-20}
 rate=${DRILL_RATE:-200}
-pizza=${PIZZA_BIN:-}
-if [ -z "$pizza" ]; then
-  swift build --product pizza
-  pizza="$(swift build --show-bin-path)/pizza"
-fi
 
 scripts/services start >/dev/null
 eval "$(scripts/services env)"
@@ -27,8 +24,6 @@ export DATABASE_URL="$base_database_url?schema=$schema"
 export REDIS_URL
 work=$(mktemp -d "${TMPDIR:-/tmp}/pizza-drill-restarts.XXXXXX")
 
-. "$root/scripts/lib/net.sh"
-. "$root/scripts/lib/drill.sh"
 
 cleanup() {
   stop_all
@@ -96,9 +91,4 @@ for _ in $(seq 1 45); do
 done
 cat "$work/verify.log"
 [ "$verified" = 0 ] || status=1
-for name in "${!pids[@]}"; do
-  stop "$name"
-  if [ "$stop_status" != 0 ]; then say "$name did not stop cleanly ($stop_status)"; tail -30 "$work/$name.log"; status=1; fi
-done
-if [ "$status" = 0 ]; then say "PASSED"; else say "FAILED (logs in $work)"; fi
-exit "$status"
+finish "$status"

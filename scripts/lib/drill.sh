@@ -1,5 +1,12 @@
-# Sourced by the fault drills: logging, background pizza processes and their supervision.
-# Expects $pizza (the binary) and $work (a folder for logs) to be set.
+# Sourced by the fault drills: the binary, logging, background pizza processes and their
+# supervision. `start` and `stop` expect $work (a folder for logs) to be set.
+
+# The pizza binary: PIZZA_BIN, or a debug build of this checkout.
+pizza=${PIZZA_BIN:-}
+if [ -z "$pizza" ]; then
+  swift build --product pizza >&2
+  pizza="$(swift build --show-bin-path)/pizza"
+fi
 
 say() { printf '[drill %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 
@@ -34,4 +41,16 @@ stop() {
 stop_all() {
   for name in "${!pids[@]}"; do kill -TERM "${pids[$name]}" 2>/dev/null || true; done
   for name in "${!pids[@]}"; do wait "${pids[$name]}" 2>/dev/null || true; done
+}
+
+# finish STATUS: stops every process (one that does not stop cleanly on SIGTERM fails the drill),
+# says how it went and exits with the drill's status.
+finish() {
+  local status=$1 name
+  for name in "${!pids[@]}"; do
+    stop "$name"
+    if [ "$stop_status" != 0 ]; then say "$name did not stop cleanly ($stop_status)"; tail -30 "$work/$name.log"; status=1; fi
+  done
+  if [ "$status" = 0 ]; then say "PASSED"; else say "FAILED (logs in $work)"; fi
+  exit "$status"
 }
