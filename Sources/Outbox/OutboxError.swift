@@ -25,6 +25,8 @@ public struct OutboxError: Error, Sendable, CustomStringConvertible {
         public static let outOfOrder = Code(rawValue: "out_of_order")
         /// A batch handler left a message out of the ones it accepted; the broker redelivers it.
         public static let messageNotAccepted = Code(rawValue: "message_not_accepted")
+        /// The broker took messages but could not confirm them as durable (too few replicas).
+        public static let publishNotConfirmed = Code(rawValue: "publish_not_confirmed")
         /// The database (or broker) cannot be reached or lost the connection; nothing is known to
         /// have happened, and the call may be tried again.
         public static let unavailable = Code(rawValue: "unavailable")

@@ -3,11 +3,17 @@ import Logging
 import Outbox
 import RESP
 
-/// Consumes a stream as member `consumer` of consumer group `group`, on a dedicated connection:
-/// creates the group if needed (`XGROUP CREATE … $ MKSTREAM`), first re-reads its own pending
-/// entries (after a crash or reconnect), then `XREADGROUP … BLOCK`. An entry is acknowledged
-/// (`XACK`) only after the handler returned; entries left pending longer than `claimIdle` — by a
-/// failed handler or a consumer that died — are taken over with `XAUTOCLAIM`.
+/// Consumes a topic's streams as member `consumer` of consumer group `group`, each stream on a
+/// dedicated connection to the node that serves it: creates the group if needed
+/// (`XGROUP CREATE … $ MKSTREAM`), first re-reads its own pending entries (after a crash or
+/// reconnect), then `XREADGROUP … BLOCK`. An entry is acknowledged (`XACK`) only after the handler
+/// returned; entries left pending longer than `claimIdle` — by a failed handler or a consumer that
+/// died — are taken over with `XAUTOCLAIM`.
+///
+/// With `partitions` > 1 (see `StreamPartitions`), the members of a group share the partitions
+/// through leases (`PartitionLeases`): a member reads only the partitions it holds, so each
+/// partition — and each order's events — has one reader in the group at a time. On taking a
+/// partition the member first claims every entry the group still has pending in it, in id order.
 public struct RedisStreamsSubscriber: MessageSubscriber {
     /// Who the subscriber is in its group, and how it reads.
     public struct Configuration: Sendable {
@@ -15,32 +21,53 @@ public struct RedisStreamsSubscriber: MessageSubscriber {
         public var group: String
         /// This member's name within the group; unique per running process.
         public var consumer: String
-        /// Pending entries idle this long are reclaimed by any consumer of the group.
+        /// Pending entries idle this long are reclaimed by any consumer of the group; with
+        /// partitions, a member that stops renewing its leases loses its partitions within it.
         public var claimIdle: Duration
         /// Entries fetched per read.
         public var batchSize: Int
         /// How long one `XREADGROUP` blocks waiting for new entries.
         public var block: Duration
+        /// How many partitions (streams) the topic has; the publisher's number.
+        public var partitions: Int
 
         /// A configuration for member `consumer` of `group`.
-        public init(group: String, consumer: String, claimIdle: Duration = .seconds(30), batchSize: Int = 100, block: Duration = .seconds(2)) {
+        public init(
+            group: String,
+            consumer: String,
+            claimIdle: Duration = .seconds(30),
+            batchSize: Int = 100,
+            block: Duration = .seconds(2),
+            partitions: Int = 1
+        ) {
             self.group = group
             self.consumer = consumer
             self.claimIdle = claimIdle
             self.batchSize = batchSize
             self.block = block
+            self.partitions = max(1, partitions)
         }
+
+        /// A partition lease lasts half of `claimIdle`, so a member that stops renewing loses its
+        /// partitions to the others (who look every third of a lease) well within `claimIdle`.
+        var leaseDuration: Duration { claimIdle / 2 }
     }
 
-    let redis: RedisConfiguration
+    let redis: any RedisCommandRunner
     /// The group, the member and how it reads.
     public let configuration: Configuration
     let logger: Logger
     let onSubscribed: @Sendable () async -> Void
 
-    /// A subscriber with connections of its own to `redis`; `onSubscribed` runs once the group exists and reading starts.
+    /// A subscriber with connections of its own to `redis` (one server, or a cluster's seeds);
+    /// `onSubscribed` runs once the group exists on every partition and reading starts.
     public init(redis: RedisConfiguration, configuration: Configuration, logger: Logger, onSubscribed: @escaping @Sendable () async -> Void = {}) {
-        self.redis = redis
+        self.init(client: redis.makeClient(logger: logger), configuration: configuration, logger: logger, onSubscribed: onSubscribed)
+    }
+
+    /// A subscriber on `client`, which routes its commands and opens its reading connections.
+    public init(client: any RedisCommandRunner, configuration: Configuration, logger: Logger, onSubscribed: @escaping @Sendable () async -> Void = {}) {
+        self.redis = client
         self.configuration = configuration
         var logger = logger
         logger[metadataKey: "redis.group"] = "\(configuration.group)"
@@ -76,25 +103,124 @@ public struct RedisStreamsSubscriber: MessageSubscriber {
     /// Hands each read (up to `batchSize` entries) to `batchHandler` and acknowledges what it accepted
     /// with one `XACK`.
     public func subscribe(topic: String, batchHandler handler: @escaping @Sendable ([IncomingMessage]) async throws -> Set<String>) async throws {
+        let layout = StreamPartitions(topic: topic, count: configuration.partitions)
+        try await retrying("redis consumer group not created") { try await createGroups(layout.streams) }
+        await onSubscribed()
+        if layout.count == 1 {
+            try await read(stream: topic, holds: nil, handler: handler)
+        } else {
+            try await readOwnedPartitions(layout, handler: handler)
+        }
+    }
+
+    typealias BatchHandler = @Sendable ([IncomingMessage]) async throws -> Set<String>
+
+    /// The group on every stream, made from the end (`$`): entries published from now on are kept for it.
+    private func createGroups(_ streams: [String]) async throws {
+        let replies = try await redis.pipeline(
+            streams.map { RedisCommand(["XGROUP", "CREATE", $0, configuration.group, "$", "MKSTREAM"], key: $0) }
+        )
+        for reply in replies {
+            // BUSYGROUP: the group exists already and keeps its position.
+            if case .error(let message) = reply, message.hasPrefix("BUSYGROUP") { continue }
+            try reply.throwingServerError()
+        }
+    }
+
+    /// Runs `body` until it succeeds, backing off after each failure (Redis down or failing over).
+    private func retrying(_ what: String, _ body: () async throws -> Void) async throws {
+        var failures = 0
+        while true {
+            do {
+                return try await body()
+            } catch {
+                try Task.checkCancellation()
+                failures += 1
+                let delay = RedisClient.backoff(attempt: failures, redis.configuration.reconnectBackoff)
+                logger.info("\(what), retrying", metadata: ["redis.configuration.reconnectBackoff.seconds": "\(delay)", "error": "\(error)"])
+                try await Task.sleep(for: delay)
+            }
+        }
+    }
+
+    // MARK: Partition ownership
+
+    /// Keeps this member's share of the partitions' leases and one reader per partition it holds.
+    private func readOwnedPartitions(_ layout: StreamPartitions, handler: @escaping BatchHandler) async throws {
+        let leases = PartitionLeases(
+            redis: redis,
+            partitions: layout,
+            settings: .init(group: configuration.group, member: configuration.consumer, duration: configuration.leaseDuration),
+            logger: logger
+        )
+        var readers: [Int: Task<Void, Never>] = [:]
         var failures = 0
         while !Task.isCancelled {
             do {
-                let connection = try await RedisConnection.connect(configuration: redis, logger: logger)
+                let share = try await leases.share()
+                // Give back what is no longer ours: its reader stops before the lease goes.
+                let giveBack = Set(readers.keys).subtracting(share)
+                for partition in giveBack { readers[partition]?.cancel() }
+                for partition in giveBack { await readers.removeValue(forKey: partition)?.value }
+                await leases.release(giveBack)
+                let held = try await leases.renewAndAcquire(share)
+                for partition in Set(readers.keys).subtracting(held) {
+                    // Lost (not renewed in time): its reader paused on its own already.
+                    readers.removeValue(forKey: partition)?.cancel()
+                }
+                for partition in held where readers[partition] == nil {
+                    let stream = layout.streams[partition]
+                    readers[partition] = Task { [self] in
+                        try? await read(stream: stream, holds: { await leases.holds(partition) }, handler: handler)
+                    }
+                }
+                failures = 0
+                try await Task.sleep(for: leases.settings.renewInterval)
+            } catch {
+                if Task.isCancelled { break }
+                failures += 1
+                logger.info("partition leases not renewed", metadata: ["error": "\(error)", "redis.attempts": "\(failures)"])
+                try? await Task.sleep(for: min(leases.settings.renewInterval, RedisClient.backoff(attempt: failures, redis.configuration.reconnectBackoff)))
+            }
+        }
+        // Leaving: stop reading, give the leases back and leave the member set, so the others
+        // take over at once instead of after the leases expire.
+        for reader in readers.values { reader.cancel() }
+        for reader in readers.values { await reader.value }
+        await leases.release(Set(readers.keys))
+        _ = try? await leases.share(leaving: true)
+    }
+
+    // MARK: Reading one stream
+
+    /// Reads `stream` until cancelled, reconnecting with backoff. With `holds`, it reads only while
+    /// that says so, and (re)starts by claiming the group's pending entries of the stream.
+    private func read(stream: String, holds: (@Sendable () async -> Bool)?, handler: @escaping BatchHandler) async throws {
+        var failures = 0
+        while !Task.isCancelled {
+            if let holds, !(await holds()) {
+                // Not ours (yet, or any more): wait for the lease without reading.
+                try await Task.sleep(for: .milliseconds(50))
+                continue
+            }
+            do {
+                let connection = try await redis.dedicatedConnection(forKey: stream)
                 try await withTaskCancellationHandler {
                     failures = 0
-                    try await consume(topic: topic, connection: connection, handler: handler)
+                    try await consume(stream: stream, connection: connection, holds: holds, handler: handler)
                 } onCancel: {
                     connection.closeNow()
                 }
                 await connection.close()
             } catch {
                 if Task.isCancelled { return }
+                await redis.routingFailed(forKey: stream)
                 failures += 1
-                let delay = RedisClient.backoff(attempt: failures, redis.reconnectBackoff)
+                let delay = RedisClient.backoff(attempt: failures, redis.configuration.reconnectBackoff)
                 logger.info(
                     "redis stream consumer disconnected, reconnecting",
                     metadata: [
-                        "redis.stream": "\(topic)", "redis.backoff.seconds": "\(delay)", "error": "\(error)",
+                        "redis.stream": "\(stream)", "redis.configuration.reconnectBackoff.seconds": "\(delay)", "error": "\(error)",
                     ]
                 )
                 try await Task.sleep(for: delay)
@@ -102,66 +228,72 @@ public struct RedisStreamsSubscriber: MessageSubscriber {
         }
     }
 
-    private func consume(topic: String, connection: RedisConnection, handler: BatchHandler) async throws {
+    /// One connection's reading; returns when the partition is no longer held.
+    private func consume(stream: String, connection: RedisConnection, holds: (@Sendable () async -> Bool)?, handler: BatchHandler) async throws {
         let group = configuration.group
         let consumer = configuration.consumer
         let count = String(configuration.batchSize)
-        do {
-            try await connection.send(["XGROUP", "CREATE", topic, group, "$", "MKSTREAM"])
-        } catch let error as RedisError where error.code == .server && error.message.hasPrefix("BUSYGROUP") {
-            // The group exists already: it keeps its position.
+        if holds != nil {
+            // A partition just taken: every entry the group still has pending in it (delivered to
+            // a member that had it before) becomes ours, and is read below with our own, in order.
+            var cursor = "0-0"
+            repeat {
+                let reply = try await connection.send(["XAUTOCLAIM", stream, group, consumer, "0", cursor, "COUNT", "1000", "JUSTID"])
+                cursor = reply.array?.first?.string ?? "0-0"
+            } while cursor != "0-0" && !Task.isCancelled
         }
-        await onSubscribed()
         // Our own pending entries first: delivered to us before a crash or disconnect, never acked.
         // Reading from after the last one seen, so an entry whose handler fails again is not
         // re-read in a loop (it waits for XAUTOCLAIM like any other).
         var after = "0"
         while !Task.isCancelled {
-            let reply = try await connection.send(["XREADGROUP", "GROUP", group, consumer, "COUNT", count, "STREAMS", topic, after])
+            if let holds, !(await holds()) { return }
+            let reply = try await connection.send(["XREADGROUP", "GROUP", group, consumer, "COUNT", count, "STREAMS", stream, after])
             let pending = RedisStreams.entries(reply.array?.first?.array?.last)
             guard let last = pending.last else { break }
-            try await handle(pending, topic: topic, connection: connection, deliveryCount: 2, handler: handler)
+            try await handle(pending, stream: stream, connection: connection, deliveryCount: 2, handler: handler)
             after = last.id
         }
         var nextClaim = ContinuousClock.now + configuration.claimIdle
         let blockMilliseconds = String(configuration.block.wholeMilliseconds)
         while !Task.isCancelled {
             if ContinuousClock.now >= nextClaim {
-                try await reclaim(topic: topic, connection: connection, handler: handler)
+                try await reclaim(stream: stream, connection: connection, handler: handler)
                 nextClaim = ContinuousClock.now + configuration.claimIdle / 2
             }
             let reply = try await connection.send([
-                "XREADGROUP", "GROUP", group, consumer, "COUNT", count, "BLOCK", blockMilliseconds, "STREAMS", topic, ">",
+                "XREADGROUP", "GROUP", group, consumer, "COUNT", count, "BLOCK", blockMilliseconds, "STREAMS", stream, ">",
             ])
+            // Read while the lease was still ours, but it may have lapsed while the read blocked:
+            // then the entries stay pending for whoever holds the partition next.
+            if let holds, !(await holds()) { return }
             let entries = RedisStreams.entries(reply.array?.first?.array?.last)
-            try await handle(entries, topic: topic, connection: connection, deliveryCount: 1, handler: handler)
+            try await handle(entries, stream: stream, connection: connection, deliveryCount: 1, handler: handler)
         }
     }
 
     /// Takes over entries that stayed unacknowledged for `claimIdle` (their consumer failed or died).
-    private func reclaim(topic: String, connection: RedisConnection, handler: BatchHandler) async throws {
+    private func reclaim(stream: String, connection: RedisConnection, handler: BatchHandler) async throws {
         let idle = String(configuration.claimIdle.wholeMilliseconds)
         var cursor = "0-0"
         repeat {
             let reply = try await connection.send([
-                "XAUTOCLAIM", topic, configuration.group, configuration.consumer, idle, cursor, "COUNT", String(configuration.batchSize),
+                "XAUTOCLAIM", stream, configuration.group, configuration.consumer, idle, cursor, "COUNT", String(configuration.batchSize),
             ])
             guard let parts = reply.array, parts.count >= 2 else { return }
             cursor = parts[0].string ?? "0-0"
             let claimed = RedisStreams.entries(parts[1])
             if !claimed.isEmpty {
-                logger.info("reclaimed idle stream entries", metadata: ["redis.stream": "\(topic)", "redis.entries": "\(claimed.count)"])
+                logger.info("reclaimed idle stream entries", metadata: ["redis.stream": "\(stream)", "redis.entries": "\(claimed.count)"])
             }
-            try await handle(claimed, topic: topic, connection: connection, deliveryCount: 2, handler: handler)
+            try await handle(claimed, stream: stream, connection: connection, deliveryCount: 2, handler: handler)
         } while cursor != "0-0" && !Task.isCancelled
     }
-
-    typealias BatchHandler = @Sendable ([IncomingMessage]) async throws -> Set<String>
 
     /// Runs the handler on the entries and acknowledges the ones it accepted, in one command.
     private func handle(
         _ entries: [RedisStreams.Entry],
-        topic: String,
+        stream: String,
         connection: RedisConnection,
         deliveryCount: Int,
         handler: BatchHandler
@@ -191,6 +323,6 @@ public struct RedisStreamsSubscriber: MessageSubscriber {
             }
         }
         guard !acknowledged.isEmpty else { return }
-        try await connection.send(["XACK", topic, configuration.group] + acknowledged)
+        try await connection.send(["XACK", stream, configuration.group] + acknowledged)
     }
 }

@@ -8,8 +8,8 @@ import NIOPosix
 public actor RedisClient {
     /// Where the client connects, and how.
     public nonisolated let configuration: RedisConfiguration
-    private let eventLoopGroup: any EventLoopGroup
-    private let logger: Logger
+    let eventLoopGroup: any EventLoopGroup
+    let logger: Logger
     private var connection: RedisConnection?
     /// Serialises connecting: actor methods interleave at `await`, so without it two callers could
     /// each open a connection after a disconnect. Later callers wait for the first one's result.

@@ -1,6 +1,8 @@
 import Foundation
 
-/// Where and how to connect, usually parsed from `redis://[user][:password]@host[:port][/db]`.
+/// Where and how to connect, usually parsed from a URL: `redis://[user][:password]@host[:port][/db]`
+/// for one server, `redis-cluster://[user][:password]@host:port,host:port,…` for the seed nodes of
+/// a Redis Cluster, and `rediss://` / `rediss-cluster://` for the same over TLS.
 public struct RedisConfiguration: Sendable, Equatable {
     /// The server's host name or address.
     public var host: String
@@ -20,6 +22,25 @@ public struct RedisConfiguration: Sendable, Equatable {
     public var commandTimeout: Duration
     /// Backoff between failed connection attempts: doubles from `initial` up to `max`.
     public var reconnectBackoff: (initial: Duration, max: Duration)
+    /// TLS for every connection, when set (`rediss://`).
+    public var tls: RedisTLS?
+    /// The seed nodes of a Redis Cluster (`redis-cluster://`); empty for a single server.
+    /// `host` and `port` are the first seed.
+    public var clusterSeeds: [RedisEndpoint]
+
+    /// Whether this describes a Redis Cluster rather than one server.
+    public var isCluster: Bool { !clusterSeeds.isEmpty }
+
+    /// The server as an endpoint.
+    public var endpoint: RedisEndpoint { RedisEndpoint(host: host, port: port) }
+
+    /// The same settings for another server: how a cluster client reaches each node.
+    public func node(_ endpoint: RedisEndpoint) -> RedisConfiguration {
+        var copy = self
+        copy.host = endpoint.host
+        copy.port = endpoint.port
+        return copy
+    }
 
     /// A configuration from its parts.
     public init(
@@ -30,7 +51,9 @@ public struct RedisConfiguration: Sendable, Equatable {
         database: Int = 0,
         connectTimeout: Duration = .seconds(5),
         commandTimeout: Duration = .seconds(10),
-        reconnectBackoff: (initial: Duration, max: Duration) = (.milliseconds(100), .seconds(5))
+        reconnectBackoff: (initial: Duration, max: Duration) = (.milliseconds(100), .seconds(5)),
+        tls: RedisTLS? = nil,
+        clusterSeeds: [RedisEndpoint] = []
     ) {
         self.host = host
         self.port = port
@@ -40,27 +63,68 @@ public struct RedisConfiguration: Sendable, Equatable {
         self.connectTimeout = connectTimeout
         self.commandTimeout = commandTimeout
         self.reconnectBackoff = reconnectBackoff
+        self.tls = tls
+        self.clusterSeeds = clusterSeeds
     }
 
-    /// Parses a `redis://` URL; the password never appears in the error text.
+    /// Parses a `redis://`, `rediss://`, `redis-cluster://` or `rediss-cluster://` URL; the password
+    /// never appears in the error text.
     public init(url: String) throws(RedisError) {
-        guard let components = URLComponents(string: url), components.scheme == "redis" else {
-            throw .invalidURL("expected redis://[user][:password]@host[:port][/db]")
+        let usage = "expected redis[s]://[user][:password]@host[:port][/db] or redis[s]-cluster://[user][:password]@host:port,host:port"
+        guard let schemeEnd = url.range(of: "://") else { throw .invalidURL(usage) }
+        let scheme = url[..<schemeEnd.lowerBound].lowercased()
+        guard ["redis", "rediss", "redis-cluster", "rediss-cluster"].contains(scheme) else { throw .invalidURL(usage) }
+        var rest = url[schemeEnd.upperBound...]
+        var username: String?
+        var password: String?
+        if let at = rest.lastIndex(of: "@") {
+            let userInfo = rest[..<at]
+            rest = rest[rest.index(after: at)...]
+            let parts = userInfo.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+            let user = String(parts[0])
+            if !user.isEmpty { username = user.removingPercentEncoding ?? user }
+            if parts.count > 1, !parts[1].isEmpty { password = String(parts[1]).removingPercentEncoding ?? String(parts[1]) }
         }
-        guard let host = components.host, !host.isEmpty else { throw .invalidURL("missing host") }
-        self.init(host: host, port: components.port ?? 6379)
-        if let user = components.percentEncodedUser, !user.isEmpty {
-            self.username = user.removingPercentEncoding ?? user
+        let hostPart: Substring
+        var path: Substring = ""
+        if let slash = rest.firstIndex(of: "/") {
+            hostPart = rest[..<slash]
+            path = rest[rest.index(after: slash)...]
+        } else {
+            hostPart = rest
         }
-        if let password = components.percentEncodedPassword, !password.isEmpty {
-            self.password = password.removingPercentEncoding ?? password
-        }
-        let path = components.path.trimmingCharacters(in: CharacterSet(charactersIn: "/"))
-        if !path.isEmpty {
-            guard let database = Int(path), database >= 0 else {
-                throw .invalidURL("database must be a non-negative integer, got '\(path)'")
+        guard !hostPart.isEmpty else { throw .invalidURL("missing host") }
+        let isCluster = scheme.hasSuffix("-cluster")
+        var endpoints: [RedisEndpoint] = []
+        for item in hostPart.split(separator: ",", omittingEmptySubsequences: false) {
+            let text = String(item)
+            guard !text.isEmpty else { throw .invalidURL("empty host in '\(hostPart)'") }
+            if let endpoint = RedisEndpoint(text), !endpoint.host.isEmpty {
+                endpoints.append(endpoint)
+            } else if !text.contains(":") || (text.hasPrefix("[") && text.hasSuffix("]")) {
+                endpoints.append(RedisEndpoint(host: text.trimmingCharacters(in: CharacterSet(charactersIn: "[]")), port: 6379))
+            } else {
+                throw .invalidURL("invalid host or port '\(text)'")
             }
-            self.database = database
+        }
+        if !isCluster, endpoints.count > 1 {
+            throw .invalidURL("several hosts need redis-cluster:// (or rediss-cluster://)")
+        }
+        self.init(host: endpoints[0].host, port: endpoints[0].port)
+        self.username = username
+        self.password = password
+        if scheme.hasPrefix("rediss") { tls = RedisTLS() }
+        if isCluster {
+            clusterSeeds = endpoints
+            // Cluster nodes have database 0 only.
+            guard path.isEmpty else { throw .invalidURL("a cluster has no database number, got '/\(path)'") }
+        }
+        let database = path.trimmingCharacters(in: CharacterSet(charactersIn: "/"))
+        if !database.isEmpty {
+            guard let number = Int(database), number >= 0 else {
+                throw .invalidURL("database must be a non-negative integer, got '\(database)'")
+            }
+            self.database = number
         }
     }
 
@@ -70,7 +134,8 @@ public struct RedisConfiguration: Sendable, Equatable {
             && lhs.password == rhs.password && lhs.database == rhs.database && lhs.clientName == rhs.clientName
             && lhs.connectTimeout == rhs.connectTimeout && lhs.commandTimeout == rhs.commandTimeout
             && lhs.reconnectBackoff.initial == rhs.reconnectBackoff.initial
-            && lhs.reconnectBackoff.max == rhs.reconnectBackoff.max
+            && lhs.reconnectBackoff.max == rhs.reconnectBackoff.max && lhs.tls == rhs.tls
+            && lhs.clusterSeeds == rhs.clusterSeeds
     }
 
     /// The commands that prepare a new connection: AUTH, SELECT and CLIENT SETNAME, as configured.
@@ -80,6 +145,8 @@ public struct RedisConfiguration: Sendable, Equatable {
             commands.append(username.map { ["AUTH", $0, password] } ?? ["AUTH", password])
         }
         if database != 0 { commands.append(["SELECT", String(database)]) }
+        // A TLS connection proves itself (handshake and certificate) before it is handed out.
+        if tls != nil, commands.isEmpty { commands.append(["PING"]) }
         if let clientName { commands.append(["CLIENT", "SETNAME", clientName]) }
         return commands
     }

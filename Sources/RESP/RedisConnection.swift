@@ -27,11 +27,13 @@ public final class RedisConnection: Sendable {
         let connectTimeout = TimeAmount.nanoseconds(Int64(configuration.connectTimeout.seconds * 1e9))
         let channel: any Channel
         do {
+            let tlsHandler = try configuration.tls?.makeHandler(host: configuration.host)
             channel = try await ClientBootstrap(group: eventLoopGroup)
                 .connectTimeout(connectTimeout)
                 .channelOption(.socketOption(.tcp_nodelay), value: 1)
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
+                        if let tlsHandler { try channel.pipeline.syncOperations.addHandler(tlsHandler) }
                         try channel.pipeline.syncOperations.addHandler(RESPChannelHandler(onPush: onPush))
                     }
                 }
@@ -48,6 +50,10 @@ public final class RedisConnection: Sendable {
             }
         } catch {
             await connection.close()
+            // A refused certificate surfaces here, on the first reply, rather than at connect.
+            if configuration.tls != nil, (error as? RedisError)?.code != .server {
+                throw RedisError.connectFailed("\(configuration.host):\(configuration.port): TLS: \(error)")
+            }
             throw error
         }
         return connection
@@ -91,7 +97,14 @@ public final class RedisConnection: Sendable {
         channel.writeAndFlush(RESPRequest(buffer: buffer, promises: promises), promise: written)
         defer { timer.cancel() }
         // One wait for the whole pipeline: awaiting each reply in turn cost a thread hop per command.
-        return try await EventLoopFuture.whenAllSucceed(promises.map(\.futureResult), on: eventLoop).get()
+        do {
+            return try await EventLoopFuture.whenAllSucceed(promises.map(\.futureResult), on: eventLoop).get()
+        } catch let error as RedisError {
+            throw error
+        } catch {
+            // A reset or TLS failure from the channel: callers switch on RedisError codes.
+            throw RedisError(code: .connectionClosed, message: "redis connection failed: \(error)")
+        }
     }
 
     /// Starts closing without waiting (safe from cancellation handlers).

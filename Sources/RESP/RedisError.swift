@@ -22,6 +22,8 @@ public struct RedisError: Error, Sendable, Equatable, CustomStringConvertible {
         public static let invalidURL = Code(rawValue: "invalid_url")
         /// Could not connect, or a connect attempt failed so recently that the next one is not due yet.
         public static let connectFailed = Code(rawValue: "connect_failed")
+        /// A cluster with slots that no reachable master serves (during a failover, or misconfigured).
+        public static let clusterDown = Code(rawValue: "cluster_down")
     }
 
     /// What went wrong, for callers to switch on.
@@ -55,6 +57,7 @@ public struct RedisError: Error, Sendable, Equatable, CustomStringConvertible {
         case .protocolViolation: "redis protocol violation: \(message)"
         case .invalidURL: "invalid redis URL: \(message)"
         case .connectFailed: "cannot connect to redis: \(message)"
+        case .clusterDown: "redis cluster unavailable: \(message)"
         default: message
         }
     }

@@ -7,17 +7,20 @@ import RESP
 import TestSupport
 import Testing
 
+/// Streams on one server, or on the cluster of `scripts/services start-cluster`; one stream or several partitions.
 struct RedisStreamsHarness: BrokerHarness {
     let configuration: RedisConfiguration
-    let client: RedisClient
+    let client: any RedisCommandRunner
+    let partitions: Int
 
-    init() throws {
-        configuration = try RedisConfiguration(url: try TestServers.requireRedisURL())
-        client = RedisClient(configuration: configuration, logger: Logger(label: "test"))
+    init(cluster: Bool = false, partitions: Int = 1) throws {
+        configuration = try RedisConfiguration(url: cluster ? try TestServers.requireRedisClusterURL() : try TestServers.requireRedisURL())
+        client = configuration.makeClient(logger: Logger(label: "test"))
+        self.partitions = partitions
     }
 
     var capabilities: BrokerCapabilities { RedisStreams.capabilities }
-    func publisher() -> any MessagePublisher { RedisStreamsPublisher(client: client, maxLength: 10_000) }
+    func publisher() -> any MessagePublisher { RedisStreamsPublisher(client: client, maxLength: 10_000, partitions: partitions) }
     func subscriber(group: String, consumer: String, fastRedelivery: Bool, ready: @escaping @Sendable () -> Void) -> any MessageSubscriber {
         // Redelivery cases get a short idle time so it happens within the test.
         RedisStreamsSubscriber(
@@ -26,13 +29,16 @@ struct RedisStreamsHarness: BrokerHarness {
                 group: group,
                 consumer: consumer,
                 claimIdle: fastRedelivery ? .milliseconds(300) : .seconds(30),
-                block: .milliseconds(100)
+                block: .milliseconds(100),
+                partitions: partitions
             ),
             logger: Logger(label: "test"),
             onSubscribed: ready
         )
     }
     func uniqueTopic() -> String { TestServers.uniqueName("streams") }
+    /// A partitioned topic keeps each key's order only.
+    var ordering: MessageOrder { partitions > 1 ? .perKey : .publishOrder }
 }
 
 @Suite("Redis Streams conformance", .enabled(if: TestServers.redisEnabled), .timeLimit(.minutes(2)))
@@ -80,5 +86,26 @@ struct RedisStreamsConformanceTests {
             group.cancelAll()
         }
         #expect(second.bodies == ["pending-one"])
+    }
+}
+
+@Suite("Redis Cluster streams conformance", .enabled(if: TestServers.redisClusterEnabled), .timeLimit(.minutes(3)))
+struct RedisClusterStreamsConformanceTests {
+    @Test("one stream", arguments: BrokerConformance.allCases)
+    func singleStream(_ check: BrokerConformanceCase) async throws {
+        try await check.run(try RedisStreamsHarness(cluster: true))
+    }
+
+    @Test("three partitions", arguments: BrokerConformance.allCases)
+    func partitioned(_ check: BrokerConformanceCase) async throws {
+        try await check.run(try RedisStreamsHarness(cluster: true, partitions: 3))
+    }
+}
+
+@Suite("Redis Streams conformance, partitioned", .enabled(if: TestServers.redisEnabled), .timeLimit(.minutes(3)))
+struct RedisPartitionedStreamsConformanceTests {
+    @Test(arguments: BrokerConformance.allCases)
+    func conformance(_ check: BrokerConformanceCase) async throws {
+        try await check.run(try RedisStreamsHarness(partitions: 4))
     }
 }

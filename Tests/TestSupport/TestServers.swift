@@ -24,7 +24,7 @@ public enum TestServers {
     public struct Missing: Error, CustomStringConvertible {
         public var variable: String
         public var description: String {
-            "\(variable) is not set; start the servers with scripts/services start (HA: scripts/services start-ha)"
+            "\(variable) is not set; start the servers with scripts/services start (HA: start-ha, Redis Cluster: start-cluster, Redis TLS: start-redis-tls)"
         }
     }
 
@@ -52,6 +52,35 @@ public enum TestServers {
             throw Missing(variable: "HA_DATABASE_URL")
         }
         return (url, ca, other)
+    }
+
+    /// `REDIS_CLUSTER_URL`: the seeds of `scripts/services start-cluster`.
+    public static var redisClusterURL: String? { environment["REDIS_CLUSTER_URL"].flatMap { $0.isEmpty ? nil : $0 } }
+
+    /// Run the Redis Cluster tests: the cluster is running, or its absence must fail.
+    public static var redisClusterEnabled: Bool { redisClusterURL != nil || required }
+
+    /// `REDIS_CLUSTER_URL`, or an error naming it.
+    public static func requireRedisClusterURL() throws -> String {
+        guard let redisClusterURL else { throw Missing(variable: "REDIS_CLUSTER_URL") }
+        return redisClusterURL
+    }
+
+    /// `REDIS_TLS_URL` of `scripts/services start-redis-tls`, with the CA that signed its certificate and one that did not.
+    public static var redisTLS: (url: String, caFile: String, otherCAFile: String)? {
+        guard let url = environment["REDIS_TLS_URL"], let ca = environment["REDIS_TLS_CA_FILE"],
+            let other = environment["REDIS_TLS_OTHER_CA_FILE"]
+        else { return nil }
+        return (url, ca, other)
+    }
+
+    /// Run the Redis TLS tests: the TLS server is running, or its absence must fail.
+    public static var redisTLSEnabled: Bool { redisTLS != nil || required }
+
+    /// The TLS server, or an error naming its variable.
+    public static func requireRedisTLS() throws -> (url: String, caFile: String, otherCAFile: String) {
+        guard let redisTLS else { throw Missing(variable: "REDIS_TLS_URL") }
+        return redisTLS
     }
 
     /// A short random name for per-test tables, streams and databases.

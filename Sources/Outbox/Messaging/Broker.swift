@@ -63,6 +63,19 @@ public protocol MessagePublisher: Sendable {
     /// Publishes the batch in order. Returns once the broker has accepted every message; throws
     /// if it cannot confirm all of them, in which case the caller treats the whole batch as unsent.
     func publish(_ messages: [OutgoingMessage], topic: String) async throws
+
+    /// Publishes the batch in order and returns the ids of the messages the broker confirmed as
+    /// durable; the others may or may not have reached it and are to be sent again. Throws, like
+    /// `publish`, when it cannot tell for any. The relay marks only the confirmed ones published.
+    func publishConfirmed(_ messages: [OutgoingMessage], topic: String) async throws -> Set<String>
+}
+
+extension MessagePublisher {
+    /// All or nothing: `publish`, then every message counts as confirmed.
+    public func publishConfirmed(_ messages: [OutgoingMessage], topic: String) async throws -> Set<String> {
+        try await publish(messages, topic: topic)
+        return Set(messages.map(\.id))
+    }
 }
 
 /// Receives messages of a topic.

@@ -158,10 +158,15 @@ public final class Relay: Service, Sendable {
             )
         }
         var publishError: (any Error)?
+        var confirmed = Set<String>()
         if !messages.isEmpty {
             do {
-                try await publisher.publish(messages, topic: configuration.topic)
-                await configuration.afterPublish?(ready)
+                confirmed = try await publisher.publishConfirmed(messages, topic: configuration.topic)
+                if confirmed.isEmpty {
+                    // Nothing confirmed (no replica answered, say): an outage, backed off like one.
+                    throw OutboxError(code: .publishNotConfirmed, message: "the broker confirmed none of \(messages.count) messages")
+                }
+                await configuration.afterPublish?(ready.filter { confirmed.contains($0.id.uuidString.lowercased()) })
             } catch {
                 publishError = error
                 for span in spans { span.recordError(error) }
@@ -179,8 +184,11 @@ public final class Relay: Service, Sendable {
             } else if let publishError {
                 // The broker, not the event, failed: hand the event back uncounted.
                 outcomes.append(.released(id: event.id, error: "publish: \(publishError)"))
-            } else {
+            } else if confirmed.contains(event.id.uuidString.lowercased()) {
                 outcomes.append(.published(id: event.id))
+            } else {
+                // Sent, but not confirmed durable (too few replicas): sent again later, uncounted.
+                outcomes.append(.released(id: event.id, error: "publish: not confirmed by the broker's replicas"))
             }
         }
         try await store.complete(outcomes, owner: batch.owner)

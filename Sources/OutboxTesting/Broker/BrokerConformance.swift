@@ -13,6 +13,21 @@ public protocol BrokerHarness: Sendable {
     func subscriber(group: String, consumer: String, fastRedelivery: Bool, ready: @escaping @Sendable () -> Void) -> any MessageSubscriber
     /// A topic name no other test uses.
     func uniqueTopic() -> String
+    /// The order the driver keeps: the whole topic's, or only each ordering key's (a partitioned topic).
+    var ordering: MessageOrder { get }
+}
+
+/// The order a broker delivers a topic's messages in.
+public enum MessageOrder: Sendable {
+    /// As published, across all keys.
+    case publishOrder
+    /// As published among the messages of one ordering key; keys interleave freely.
+    case perKey
+}
+
+extension BrokerHarness {
+    /// Publish order, unless the harness says otherwise.
+    public var ordering: MessageOrder { .publishOrder }
 }
 
 /// The contract every broker keeps, switched by its declared capabilities (as Watermill's
@@ -20,6 +35,20 @@ public protocol BrokerHarness: Sendable {
 public enum BrokerConformance {
     /// Every case, area by area.
     public static var allCases: [BrokerConformanceCase] { delivery + groups + redelivery }
+
+    /// Expects `received` (bodies) to be `sent` in the order `harness` promises.
+    static func expectOrder(_ received: [String], _ sent: [OutgoingMessage], _ harness: some BrokerHarness, sourceLocation: SourceLocation = #_sourceLocation) {
+        switch harness.ordering {
+        case .publishOrder:
+            #expect(received == sent.map(\.body), sourceLocation: sourceLocation)
+        case .perKey:
+            #expect(received.sorted() == sent.map(\.body).sorted(), sourceLocation: sourceLocation)
+            let keyOf = Dictionary(sent.map { ($0.body, $0.key) }, uniquingKeysWith: { first, _ in first })
+            for key in Set(sent.map(\.key)).sorted() {
+                #expect(received.filter { keyOf[$0] == key } == sent.filter { $0.key == key }.map(\.body), "key \(key)", sourceLocation: sourceLocation)
+            }
+        }
+    }
 
     static func messages(_ count: Int) -> [OutgoingMessage] {
         (0..<count).map { OutgoingMessage(id: "m\($0)", key: "k\($0 % 3)", body: #"{"n":\#($0)}"#) }

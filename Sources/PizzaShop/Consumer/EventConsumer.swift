@@ -203,6 +203,7 @@ public struct EventConsumer: Service {
         let deadline = ContinuousClock.now + ordering.wait
         let firstSeen = waiting.firstSeen(envelope.id)
         var delay = Duration.milliseconds(5)
+        var counted = false
         while true {
             let gapExpired = ContinuousClock.now - firstSeen >= ordering.gapTimeout
             do {
@@ -220,8 +221,14 @@ public struct EventConsumer: Service {
                     }
                     return outcome
                 case .outOfOrder(let previous):
+                    if !counted {
+                        // Once per delivery that has to wait.
+                        metrics.consumerOutOfOrder(group: group)
+                        counted = true
+                    }
                     guard ContinuousClock.now < deadline else {
                         // The broker delivers it again later.
+                        metrics.consumerOrderRedelivery(group: group)
                         throw PizzaShopError(.outOfOrder, "event \(envelope.id) waits for its order's previous event \(previous)")
                     }
                 }

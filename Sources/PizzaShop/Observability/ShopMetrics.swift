@@ -31,6 +31,14 @@ public struct ShopMetrics: Sendable {
     func consumerDuplicate(group: String) {
         Counter(label: "consumer_duplicate_deliveries_total", dimensions: [("group", group)], factory: factory).increment()
     }
+    /// An event arrived before its order's previous event had taken effect (it waits, then is redelivered).
+    func consumerOutOfOrder(group: String) {
+        Counter(label: "consumer_events_out_of_order_total", dimensions: [("group", group)], factory: factory).increment()
+    }
+    /// An event given back to the broker because its order's previous event had not taken effect in time.
+    func consumerOrderRedelivery(group: String) {
+        Counter(label: "consumer_order_redeliveries_total", dimensions: [("group", group)], factory: factory).increment()
+    }
     func consumerAcknowledged(group: String) {
         Counter(label: "consumer_events_acked_total", dimensions: [("group", group)], factory: factory).increment()
     }

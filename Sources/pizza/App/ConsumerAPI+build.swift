@@ -18,6 +18,8 @@ struct ConsumerAPIConfiguration: Sendable {
     /// The member's name within the group; unique per process.
     var consumer = "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
     var claimIdle: Duration = .seconds(30)
+    /// Streams the topic is split into; the members of the group share them, one reader each.
+    var partitions = 1
     /// The inbox database: with one, each event takes effect once per group.
     var inboxURL: String?
     var inboxConnections = 10
@@ -44,7 +46,12 @@ func buildConsumerAPI(
         case .redisStreams:
             RedisStreamsSubscriber(
                 redis: configuration.redis,
-                configuration: .init(group: configuration.group, consumer: configuration.consumer, claimIdle: configuration.claimIdle),
+                configuration: .init(
+                    group: configuration.group,
+                    consumer: configuration.consumer,
+                    claimIdle: configuration.claimIdle,
+                    partitions: configuration.partitions
+                ),
                 logger: logger,
                 onSubscribed: ready
             )

@@ -24,6 +24,11 @@ struct JobConfiguration: Sendable {
     var broker = BrokerKind.redisStreams
     /// Approximate length a Redis stream is trimmed to (`XADD MAXLEN ~`).
     var streamMaxLength = 1_000_000
+    /// Streams the topic is split into (`StreamPartitions`).
+    var partitions = 1
+    /// Replicas that must confirm a publish (`WAIT`) before the events are marked.
+    var replicas = 0
+    var replicaTimeout: Duration = .seconds(1)
     var relay: RelayConfiguration
     var processing = OrderProcessing()
     /// How long completed events are kept; zero keeps them forever.
@@ -41,7 +46,7 @@ struct JobConfiguration: Sendable {
 struct Job: Sendable {
     let services: [any Service]
     let relay: Relay
-    let redis: RedisClient
+    let redis: any RedisCommandRunner
 }
 
 /// Builds the job from `configuration`.
@@ -54,12 +59,23 @@ func buildJob(_ configuration: JobConfiguration, metrics: ProcessMetrics = .make
         logger: logger
     )
     let store = try ProducerStore(database)
-    let redis = RedisClient(configuration: configuration.redis, logger: logger)
-    let publisher: any MessagePublisher =
-        switch configuration.broker {
-        case .redisStreams: RedisStreamsPublisher(client: redis, maxLength: configuration.streamMaxLength)
-        case .redisPubSub: RedisPubSubPublisher(client: redis)
-        }
+    let publisher: any MessagePublisher
+    let redis: any RedisCommandRunner
+    switch configuration.broker {
+    case .redisStreams:
+        redis = configuration.redis.makeClient(logger: logger)
+        publisher = RedisStreamsPublisher(
+            client: redis,
+            maxLength: configuration.streamMaxLength,
+            partitions: configuration.partitions,
+            replicas: configuration.replicas,
+            replicaTimeout: configuration.replicaTimeout
+        )
+    case .redisPubSub:
+        let client = RedisClient(configuration: configuration.redis, logger: logger)
+        redis = client
+        publisher = RedisPubSubPublisher(client: client)
+    }
     let relay = Relay(
         store: store.outbox,
         publisher: publisher,

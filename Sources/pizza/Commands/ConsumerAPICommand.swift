@@ -14,6 +14,7 @@ struct ConsumerAPICommand: AsyncParsableCommand {
     var broker: BrokerKind = .redisStreams
     @Option(help: "Topic (Redis stream or channel) to subscribe to.") var topic = "pizza-orders"
     @Option(help: "Consumer group (redis-streams): each group receives every event.") var group = "consumer-api"
+    @OptionGroup var partitioning: PartitionOptions
     @Option(help: "Consumer name within the group (redis-streams; default host-pid).") var consumer: String?
     @Option(help: "Seconds an unacknowledged entry stays with its consumer before another takes it over.")
     var claimIdle = 30.0
@@ -46,6 +47,9 @@ struct ConsumerAPICommand: AsyncParsableCommand {
             throw ValidationError("--database-timeout must be shorter than --handler-timeout")
         }
         guard !group.isEmpty else { throw ValidationError("--group must not be empty") }
+        if broker == .redisPubSub, partitioning.partitions > 1 {
+            throw ValidationError("--partitions needs --broker redis-streams")
+        }
     }
 
     func run() async throws {
@@ -58,6 +62,7 @@ struct ConsumerAPICommand: AsyncParsableCommand {
             topic: topic,
             group: group,
             claimIdle: seconds(claimIdle),
+            partitions: partitioning.partitions,
             inboxURL: flagOrEnvironment(databaseURL, "CONSUMER_DATABASE_URL"),
             ordering: .init(wait: orderWait.duration, gapTimeout: orderGapTimeout.duration),
             handlerTimeout: handlerTimeout.duration,

@@ -20,6 +20,13 @@ struct JobCommand: AsyncParsableCommand {
     var broker: BrokerKind = .redisStreams
     @Option(help: "Topic (Redis stream or channel) to publish to.") var topic = "pizza-orders"
     @Option(help: "Approximate length a Redis stream is trimmed to (XADD MAXLEN ~).") var streamMaxLength = 1_000_000
+    @OptionGroup var partitioning: PartitionOptions
+    @Option(
+        help:
+            "Replicas that must have an event (WAIT after each publish, per master) before it is marked completed; the rest are published again. 0 does not wait."
+    )
+    var redisReplicas = 0
+    @Option(help: "Longest WAIT for --redis-replicas, e.g. 500ms, 2s.") var redisReplicaTimeout = TimeSpan(argument: "1s")!
     @Option(help: "Most events claimed per batch.") var batchSize = 500
     @Option(help: "Seconds between polls when no NOTIFY arrives.") var pollInterval = 1.0
     @Option(help: "Batches in flight at once: the next batch is claimed while one is published.") var concurrentBatches = 2
@@ -44,6 +51,13 @@ struct JobCommand: AsyncParsableCommand {
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
         guard concurrentBatches >= 1 else { throw ValidationError("--concurrent-batches must be at least 1") }
         guard streamMaxLength >= 1 else { throw ValidationError("--stream-max-length must be at least 1") }
+        guard redisReplicas >= 0 else { throw ValidationError("--redis-replicas must not be negative") }
+        guard redisReplicaTimeout.duration > .zero, redisReplicaTimeout.duration < seconds(leaseSeconds) else {
+            throw ValidationError("--redis-replica-timeout must be positive and shorter than --lease-seconds")
+        }
+        if broker == .redisPubSub, partitioning.partitions > 1 || redisReplicas > 0 {
+            throw ValidationError("\(partitioning.partitions > 1 ? "--partitions" : "--redis-replicas") needs --broker redis-streams")
+        }
         guard pollInterval > 0 else { throw ValidationError("--poll-interval must be positive") }
         guard leaseSeconds > 0 else { throw ValidationError("--lease-seconds must be positive") }
         // A call outliving the lease could act on events another job has claimed since.
@@ -85,6 +99,9 @@ struct JobCommand: AsyncParsableCommand {
             redis: try redis.configuration(),
             broker: broker,
             streamMaxLength: streamMaxLength,
+            partitions: partitioning.partitions,
+            replicas: redisReplicas,
+            replicaTimeout: redisReplicaTimeout.duration,
             relay: relay,
             processing: OrderProcessing(latency: .milliseconds(simulateLatencyMs), failureRate: failureRate, declinedUser: simulateDeclineUser),
             retention: retention.duration,

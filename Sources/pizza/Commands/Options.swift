@@ -51,16 +51,49 @@ struct DatabaseOptions: ParsableArguments {
 }
 
 struct RedisOptions: ParsableArguments {
-    @Option(name: .customLong("redis-url"), help: "redis://[:password@]host[:port][/db] (env REDIS_URL, default redis://localhost:6379).")
+    @Option(
+        name: .customLong("redis-url"),
+        help:
+            "redis://[:password@]host[:port][/db], rediss:// for TLS, redis-cluster://host:port,host:port (rediss-cluster:// for TLS) for a Redis Cluster (env REDIS_URL, default redis://localhost:6379)."
+    )
     var redisURL: String?
+    @Option(name: .customLong("redis-ca-file"), help: "With rediss://: PEM file of the certificate authorities to trust (env REDIS_CA_FILE; default the system's).")
+    var redisCAFile: String?
+    @Flag(name: .customLong("redis-tls-insecure"), help: "With rediss://: do not verify the server's certificate (self-signed test setups only).")
+    var redisTLSInsecure = false
 
     func configuration() throws -> RedisConfiguration {
         let text = flagOrEnvironment(redisURL, "REDIS_URL") ?? "redis://localhost:6379"
+        var configuration: RedisConfiguration
         do {
-            return try RedisConfiguration(url: text)
+            configuration = try RedisConfiguration(url: text)
         } catch {
             throw ValidationError("--redis-url: \(error)")
         }
+        let caFile = flagOrEnvironment(redisCAFile, "REDIS_CA_FILE")
+        if caFile != nil || redisTLSInsecure {
+            guard configuration.tls != nil else {
+                throw ValidationError("\(caFile != nil ? "--redis-ca-file" : "--redis-tls-insecure") needs a rediss:// (or rediss-cluster://) --redis-url")
+            }
+            if let caFile, !FileManager.default.isReadableFile(atPath: caFile) {
+                throw ValidationError("--redis-ca-file: cannot read \(caFile)")
+            }
+            configuration.tls = RedisTLS(caFile: caFile, insecure: redisTLSInsecure)
+        }
+        return configuration
+    }
+}
+
+/// How a topic is split over Redis streams, shared by the job and the consumer.
+struct PartitionOptions: ParsableArguments {
+    @Option(
+        help:
+            "Streams the topic is split into (redis-streams): an event goes to stream <topic>:{p.k}, p = FNV-1a-32(order id) mod N; each partition has one reader per consumer group. Job and consumers must agree. 1 is the single stream <topic>."
+    )
+    var partitions = 1
+
+    func validate() throws {
+        guard (1...1024).contains(partitions) else { throw ValidationError("--partitions must be within 1...1024") }
     }
 }
 
