@@ -1,4 +1,5 @@
 import Logging
+import Outbox
 import RESP
 
 /// One owner per partition in each consumer group, as Kafka's consumer groups give: the members
@@ -66,31 +67,51 @@ actor PartitionLeases {
     }
 
     /// Step 4: renews the leases of `keep` that are held and tries to take the others; returns the
-    /// partitions held afterwards.
-    func renewAndAcquire(_ keep: Set<Int>) async throws -> Set<Int> {
-        let ordered = keep.sorted()
+    /// partitions held afterwards. Each lease is its own call, so a master that is down (its slots
+    /// failing over) holds up only the leases it keeps, and no call waits longer than a lease stays
+    /// valid (a later answer could not extend it). A lease whose answer does not come stays as it
+    /// was, and lapses by its own clock if no later renewal succeeds.
+    func renewAndAcquire(_ keep: Set<Int>) async -> Set<Int> {
         let milliseconds = String(settings.duration.wholeMilliseconds)
         let sent = ContinuousClock.now
-        let commands = ordered.map { partition in
-            validUntil[partition] != nil
-                ? RedisCommand(["EVAL", Self.renew, "1", leaseKey(partition), settings.member, milliseconds], key: leaseKey(partition))
-                : RedisCommand(["SET", leaseKey(partition), settings.member, "NX", "PX", milliseconds], key: leaseKey(partition))
+        let calls = keep.sorted().map { partition in
+            let key = leaseKey(partition)
+            let command =
+                validUntil[partition] != nil
+                ? RedisCommand(["EVAL", Self.renew, "1", key, settings.member, milliseconds], key: key)
+                : RedisCommand(["SET", key, settings.member, "NX", "PX", milliseconds], key: key)
+            return (partition, command)
         }
-        let replies = try await redis.pipeline(commands)
-        var now: Set<Int> = []
-        for (partition, reply) in zip(ordered, replies) {
-            let granted = reply.integer == 1 || reply.string == "OK"
-            if granted {
+        let redis = self.redis
+        let deadline = settings.duration - settings.margin
+        let answers = await withTaskGroup(of: (Int, RESPValue?).self) { group in
+            for (partition, command) in calls {
+                group.addTask {
+                    let reply = try? await withAbandoningDeadline(deadline, timeoutError: { RedisError.timeout }) {
+                        try await redis.pipeline([command])[0]
+                    }
+                    return (partition, reply)
+                }
+            }
+            var answers: [Int: RESPValue] = [:]
+            for await (partition, reply) in group { answers[partition] = reply }
+            return answers
+        }
+        if answers.count < calls.count {
+            logger.info("partition leases unanswered", metadata: ["redis.leases.unanswered": "\(calls.count - answers.count)"])
+        }
+        for (partition, _) in calls {
+            guard let reply = answers[partition] else { continue }
+            if reply.integer == 1 || reply.string == "OK" {
                 if validUntil[partition] == nil {
                     logger.info("partition acquired", metadata: ["redis.partition": "\(partition)", "redis.member": "\(settings.member)"])
                 }
                 validUntil[partition] = sent + settings.duration - settings.margin
-                now.insert(partition)
             } else if validUntil.removeValue(forKey: partition) != nil {
                 logger.info("partition lease lost", metadata: ["redis.partition": "\(partition)", "redis.member": "\(settings.member)"])
             }
         }
-        return now
+        return Set(validUntil.keys.filter(holds))
     }
 
     /// Step 3: deletes the leases of `partitions` if they still name this member (their readers
@@ -101,8 +122,12 @@ actor PartitionLeases {
         let commands = released.sorted().map {
             RedisCommand(["EVAL", Self.release, "1", leaseKey($0), settings.member], key: leaseKey($0))
         }
+        let redis = self.redis
         do {
-            _ = try await redis.pipeline(commands)
+            // Bounded like renewals: a lease on a master that is down expires on its own.
+            _ = try await withAbandoningDeadline(settings.renewInterval, timeoutError: { RedisError.timeout }) {
+                try await redis.pipeline(commands)
+            }
             logger.info("partitions released", metadata: ["redis.partitions": "\(released.sorted())", "redis.member": "\(settings.member)"])
         } catch {
             // They expire on their own.

@@ -48,9 +48,10 @@ public struct RedisStreamsSubscriber: MessageSubscriber {
             self.partitions = max(1, partitions)
         }
 
-        /// A partition lease lasts half of `claimIdle`, so a member that stops renewing loses its
-        /// partitions to the others (who look every third of a lease) well within `claimIdle`.
-        var leaseDuration: Duration { claimIdle / 2 }
+        /// A partition lease lasts half of `claimIdle` (at least 2 s, so that a busy process still
+        /// renews in time), so a member that stops renewing loses its partitions to the others
+        /// (who look every third of a lease) within `claimIdle` (for `claimIdle` ≥ 4 s).
+        var leaseDuration: Duration { max(claimIdle / 2, .seconds(2)) }
     }
 
     let redis: any RedisCommandRunner
@@ -66,7 +67,8 @@ public struct RedisStreamsSubscriber: MessageSubscriber {
     }
 
     /// A subscriber on `client`, which routes its commands and opens its reading connections.
-    public init(client: any RedisCommandRunner, configuration: Configuration, logger: Logger, onSubscribed: @escaping @Sendable () async -> Void = {}) {
+    public init(client: any RedisCommandRunner, configuration: Configuration, logger: Logger, onSubscribed: @escaping @Sendable () async -> Void = {})
+    {
         self.redis = client
         self.configuration = configuration
         var logger = logger
@@ -155,9 +157,19 @@ public struct RedisStreamsSubscriber: MessageSubscriber {
         )
         var readers: [Int: Task<Void, Never>] = [:]
         var failures = 0
+        var share: Set<Int> = []
+        let interval = leases.settings.renewInterval
         while !Task.isCancelled {
+            let roundStarted = ContinuousClock.now
             do {
-                let share = try await leases.share()
+                do {
+                    // Bounded: the member set's master may be failing over, and the leases on
+                    // the other masters must still be renewed in time (with the last known share).
+                    share = try await withAbandoningDeadline(interval, timeoutError: { RedisError.timeout }) { try await leases.share() }
+                } catch {
+                    if Task.isCancelled { break }
+                    logger.info("partition member set not reached; keeping the last share", metadata: ["error": "\(error)"])
+                }
                 // Give back what is no longer ours: its reader stops before the lease goes.
                 let giveBack = Set(readers.keys).subtracting(share)
                 for partition in giveBack { readers[partition]?.cancel() }
@@ -175,20 +187,27 @@ public struct RedisStreamsSubscriber: MessageSubscriber {
                     }
                 }
                 failures = 0
-                try await Task.sleep(for: leases.settings.renewInterval)
+                // A round slowed by a master that is down still renews the others every interval.
+                try await Task.sleep(for: max(.milliseconds(10), interval - (ContinuousClock.now - roundStarted)))
             } catch {
                 if Task.isCancelled { break }
                 failures += 1
                 logger.info("partition leases not renewed", metadata: ["error": "\(error)", "redis.attempts": "\(failures)"])
-                try? await Task.sleep(for: min(leases.settings.renewInterval, RedisClient.backoff(attempt: failures, redis.configuration.reconnectBackoff)))
+                try? await Task.sleep(
+                    for: min(leases.settings.renewInterval, RedisClient.backoff(attempt: failures, redis.configuration.reconnectBackoff))
+                )
             }
         }
         // Leaving: stop reading, give the leases back and leave the member set, so the others
         // take over at once instead of after the leases expire.
         for reader in readers.values { reader.cancel() }
         for reader in readers.values { await reader.value }
-        await leases.release(Set(readers.keys))
-        _ = try? await leases.share(leaving: true)
+        let held = Set(readers.keys)
+        // In a task of its own: this one is cancelled, and the goodbye must still be said.
+        await Task {
+            await leases.release(held)
+            _ = try? await leases.share(leaving: true)
+        }.value
     }
 
     // MARK: Reading one stream
@@ -228,7 +247,15 @@ public struct RedisStreamsSubscriber: MessageSubscriber {
         }
     }
 
-    /// One connection's reading; returns when the partition is no longer held.
+    /// Returns at once while the lease is valid; otherwise waits until a renewal makes it valid again.
+    /// A renewal succeeds only if the lease named this member all along, so what was read before the
+    /// pause is still this member's to handle; a lease lost to another member cancels the reader.
+    private func waitForLease(_ holds: (@Sendable () async -> Bool)?) async throws {
+        guard let holds else { return }
+        while !(await holds()) { try await Task.sleep(for: .milliseconds(20)) }
+    }
+
+    /// One connection's reading, until cancelled or the connection fails.
     private func consume(stream: String, connection: RedisConnection, holds: (@Sendable () async -> Bool)?, handler: BatchHandler) async throws {
         let group = configuration.group
         let consumer = configuration.consumer
@@ -247,8 +274,8 @@ public struct RedisStreamsSubscriber: MessageSubscriber {
         // re-read in a loop (it waits for XAUTOCLAIM like any other).
         var after = "0"
         while !Task.isCancelled {
-            if let holds, !(await holds()) { return }
             let reply = try await connection.send(["XREADGROUP", "GROUP", group, consumer, "COUNT", count, "STREAMS", stream, after])
+            try await waitForLease(holds)
             let pending = RedisStreams.entries(reply.array?.first?.array?.last)
             guard let last = pending.last else { break }
             try await handle(pending, stream: stream, connection: connection, deliveryCount: 2, handler: handler)
@@ -258,15 +285,16 @@ public struct RedisStreamsSubscriber: MessageSubscriber {
         let blockMilliseconds = String(configuration.block.wholeMilliseconds)
         while !Task.isCancelled {
             if ContinuousClock.now >= nextClaim {
+                try await waitForLease(holds)
                 try await reclaim(stream: stream, connection: connection, handler: handler)
                 nextClaim = ContinuousClock.now + configuration.claimIdle / 2
             }
             let reply = try await connection.send([
                 "XREADGROUP", "GROUP", group, consumer, "COUNT", count, "BLOCK", blockMilliseconds, "STREAMS", stream, ">",
             ])
-            // Read while the lease was still ours, but it may have lapsed while the read blocked:
-            // then the entries stay pending for whoever holds the partition next.
-            if let holds, !(await holds()) { return }
+            // The lease may have lapsed while the read blocked: handle only once it is valid again
+            // (if it is lost instead, the entries stay pending for the next owner).
+            try await waitForLease(holds)
             let entries = RedisStreams.entries(reply.array?.first?.array?.last)
             try await handle(entries, stream: stream, connection: connection, deliveryCount: 1, handler: handler)
         }

@@ -68,6 +68,36 @@ import Testing
         #expect(store.allEvents().first?.status == .completed)
     }
 
+    /// A publisher that confirms only the messages of some keys (as `WAIT` does per Redis master).
+    struct PartlyConfirmingPublisher: MessagePublisher {
+        let confirmedKeys: Set<String>
+        let published = RecordingPublisher()
+        var capabilities: BrokerCapabilities { [] }
+        func publish(_ messages: [OutgoingMessage], topic: String) async throws {
+            try await published.publish(messages, topic: topic)
+        }
+        func publishConfirmed(_ messages: [OutgoingMessage], topic: String) async throws -> Set<String> {
+            try await publish(messages, topic: topic)
+            return Set(messages.filter { confirmedKeys.contains($0.key) }.map(\.id))
+        }
+    }
+
+    @Test func onlyConfirmedEventsAreMarkedTheOthersAreReleased() async throws {
+        let store = MemoryOutboxStore()
+        store.enqueue([Self.event("replicated", 0), Self.event("unreplicated", 1)])
+        let publisher = PartlyConfirmingPublisher(confirmedKeys: ["replicated"])
+        let relay = Relay(store: store, publisher: publisher, configuration: Self.configuration(), logger: Logger(label: "test"))
+        #expect(try await relay.runBatch() == 2)
+        let events = Dictionary(uniqueKeysWithValues: store.allEvents().map { ($0.aggregateID, $0) })
+        #expect(events["replicated"]?.status == .completed)
+        // Sent but not confirmed: pending again, uncharged, with the reason.
+        #expect(events["unreplicated"]?.status == .pending && events["unreplicated"]?.attempts == 0)
+        #expect(events["unreplicated"]?.lastError?.contains("not confirmed") == true)
+        // Nothing confirmed at all is an outage: the batch throws so the relay backs off.
+        await #expect(throws: OutboxError.self) { try await relay.runBatch() }
+        #expect(publisher.published.messages.map(\.key) == ["replicated", "unreplicated", "unreplicated"])
+    }
+
     @Test func eventsOfOneAggregateKeepTheirOrderAcrossRetries() async throws {
         let store = MemoryOutboxStore()
         let publisher = RecordingPublisher()

@@ -1,5 +1,6 @@
-@testable import RESP
 import Testing
+
+@testable import RESP
 
 @Suite struct ClusterSlotTests {
     // The cluster specification's examples and CRC16-XMODEM's check value.
@@ -38,7 +39,10 @@ import Testing
     }
 
     @Test func tryAgainAndClusterDownAreRetried() {
-        #expect(ClusterReply(.error("TRYAGAIN Multiple keys request during rehashing of slot")) == .retryLater("TRYAGAIN Multiple keys request during rehashing of slot"))
+        #expect(
+            ClusterReply(.error("TRYAGAIN Multiple keys request during rehashing of slot"))
+                == .retryLater("TRYAGAIN Multiple keys request during rehashing of slot")
+        )
         #expect(ClusterReply(.error("CLUSTERDOWN The cluster is down")) == .retryLater("CLUSTERDOWN The cluster is down"))
     }
 
@@ -90,9 +94,11 @@ import Testing
     @Test func clusterURLsListTheirSeeds() throws {
         let cluster = try RedisConfiguration(url: "redis-cluster://127.0.0.1:7001,127.0.0.1:7002,[::1]:7003")
         #expect(cluster.isCluster)
-        #expect(cluster.clusterSeeds == [
-            RedisEndpoint(host: "127.0.0.1", port: 7001), RedisEndpoint(host: "127.0.0.1", port: 7002), RedisEndpoint(host: "::1", port: 7003),
-        ])
+        #expect(
+            cluster.clusterSeeds == [
+                RedisEndpoint(host: "127.0.0.1", port: 7001), RedisEndpoint(host: "127.0.0.1", port: 7002), RedisEndpoint(host: "::1", port: 7003),
+            ]
+        )
         #expect(cluster.endpoint == RedisEndpoint(host: "127.0.0.1", port: 7001))
         let secure = try RedisConfiguration(url: "rediss-cluster://:pw@node-a:7001,node-b")
         #expect(secure.tls != nil && secure.password == "pw" && secure.clusterSeeds.last == RedisEndpoint(host: "node-b", port: 6379))

@@ -1,8 +1,9 @@
 import Logging
-@testable import RESP
 import Synchronization
 import TestSupport
 import Testing
+
+@testable import RESP
 
 /// Against the cluster of `scripts/services start-cluster` (3 masters, 3 replicas).
 @Suite(.enabled(if: TestServers.redisClusterEnabled), .serialized, .timeLimit(.minutes(2)))

@@ -39,7 +39,7 @@ cluster_ok() {
 # Waits until every running node reports cluster_state:ok and every slot has a master.
 cluster_wait_ok() {
   local seconds=${1:-60} port up
-  for _ in $(seq 1 $((seconds * 10))); do
+  for _ in $(seq 0 $((seconds * 10))); do
     up=1
     for port in "${CLUSTER_PORTS[@]}"; do
       cluster_node_running "$port" || continue

@@ -267,13 +267,19 @@ public final class Relay: Service, Sendable {
         var published = 0
         var retried = 0
         var parked = 0
+        var released = 0
         for outcome in outcomes {
             switch outcome {
             case .published: published += 1
             case .failed(_, _, .some): retried += 1
             case .failed(_, _, .none): parked += 1
-            case .released: break
+            case .released: released += 1
             }
+        }
+        metrics.released.increment(by: released)
+        if released > 0, released < outcomes.count {
+            // Published but unconfirmed (too few replicas): they go out again with a later batch.
+            logger.info("events not confirmed by the broker's replicas; they are published again", metadata: ["outbox.batch.released": "\(released)"])
         }
         metrics.published.increment(by: published)
         metrics.retried.increment(by: retried)
@@ -317,6 +323,8 @@ struct RelayMetrics: Sendable {
     let published = Counter(label: "outbox_events_published_total")
     let retried = Counter(label: "outbox_events_retried_total")
     let failed = Counter(label: "outbox_events_failed_total")
+    /// Handed back unpublished or unconfirmed (a broker outage, too few replicas), to go out again.
+    let released = Counter(label: "outbox_events_released_total")
     let batchSize = Recorder(label: "outbox_batch_size", aggregate: true)
     let batchDuration = Timer(label: "outbox_batch_duration_seconds")
 }

@@ -37,7 +37,12 @@ public enum BrokerConformance {
     public static var allCases: [BrokerConformanceCase] { delivery + groups + redelivery }
 
     /// Expects `received` (bodies) to be `sent` in the order `harness` promises.
-    static func expectOrder(_ received: [String], _ sent: [OutgoingMessage], _ harness: some BrokerHarness, sourceLocation: SourceLocation = #_sourceLocation) {
+    static func expectOrder(
+        _ received: [String],
+        _ sent: [OutgoingMessage],
+        _ harness: some BrokerHarness,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         switch harness.ordering {
         case .publishOrder:
             #expect(received == sent.map(\.body), sourceLocation: sourceLocation)
@@ -45,7 +50,11 @@ public enum BrokerConformance {
             #expect(received.sorted() == sent.map(\.body).sorted(), sourceLocation: sourceLocation)
             let keyOf = Dictionary(sent.map { ($0.body, $0.key) }, uniquingKeysWith: { first, _ in first })
             for key in Set(sent.map(\.key)).sorted() {
-                #expect(received.filter { keyOf[$0] == key } == sent.filter { $0.key == key }.map(\.body), "key \(key)", sourceLocation: sourceLocation)
+                #expect(
+                    received.filter { keyOf[$0] == key } == sent.filter { $0.key == key }.map(\.body),
+                    "key \(key)",
+                    sourceLocation: sourceLocation
+                )
             }
         }
     }

@@ -63,7 +63,8 @@ public actor RedisClusterClient: RedisCommandRunner {
 
     private func loadSlots() async throws {
         var candidates: [RedisEndpoint] = []
-        for endpoint in map.masters + configuration.clusterSeeds + [configuration.endpoint] + clients.keys.sorted(by: { $0.description < $1.description })
+        for endpoint in map.masters + configuration.clusterSeeds + [configuration.endpoint]
+            + clients.keys.sorted(by: { $0.description < $1.description })
         where !candidates.contains(endpoint) {
             candidates.append(endpoint)
         }

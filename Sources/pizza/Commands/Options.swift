@@ -57,7 +57,10 @@ struct RedisOptions: ParsableArguments {
             "redis://[:password@]host[:port][/db], rediss:// for TLS, redis-cluster://host:port,host:port (rediss-cluster:// for TLS) for a Redis Cluster (env REDIS_URL, default redis://localhost:6379)."
     )
     var redisURL: String?
-    @Option(name: .customLong("redis-ca-file"), help: "With rediss://: PEM file of the certificate authorities to trust (env REDIS_CA_FILE; default the system's).")
+    @Option(
+        name: .customLong("redis-ca-file"),
+        help: "With rediss://: PEM file of the certificate authorities to trust (env REDIS_CA_FILE; default the system's)."
+    )
     var redisCAFile: String?
     @Flag(name: .customLong("redis-tls-insecure"), help: "With rediss://: do not verify the server's certificate (self-signed test setups only).")
     var redisTLSInsecure = false
@@ -73,7 +76,9 @@ struct RedisOptions: ParsableArguments {
         let caFile = flagOrEnvironment(redisCAFile, "REDIS_CA_FILE")
         if caFile != nil || redisTLSInsecure {
             guard configuration.tls != nil else {
-                throw ValidationError("\(caFile != nil ? "--redis-ca-file" : "--redis-tls-insecure") needs a rediss:// (or rediss-cluster://) --redis-url")
+                throw ValidationError(
+                    "\(caFile != nil ? "--redis-ca-file" : "--redis-tls-insecure") needs a rediss:// (or rediss-cluster://) --redis-url"
+                )
             }
             if let caFile, !FileManager.default.isReadableFile(atPath: caFile) {
                 throw ValidationError("--redis-ca-file: cannot read \(caFile)")
