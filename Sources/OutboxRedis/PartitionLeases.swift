@@ -87,7 +87,7 @@ actor PartitionLeases {
         let answers = await withTaskGroup(of: (Int, RESPValue?).self) { group in
             for (partition, command) in calls {
                 group.addTask {
-                    let reply = try? await withAbandoningDeadline(deadline, timeoutError: { RedisError.timeout }) {
+                    let reply = try? await withAbandoningDeadline(deadline, timeoutError: redisTimeout) {
                         try await redis.pipeline([command])[0]
                     }
                     return (partition, reply)
@@ -125,7 +125,7 @@ actor PartitionLeases {
         let redis = self.redis
         do {
             // Bounded like renewals: a lease on a master that is down expires on its own.
-            _ = try await withAbandoningDeadline(settings.renewInterval, timeoutError: { RedisError.timeout }) {
+            _ = try await withAbandoningDeadline(settings.renewInterval, timeoutError: redisTimeout) {
                 try await redis.pipeline(commands)
             }
             logger.info("partitions released", metadata: ["redis.partitions": "\(released.sorted())", "redis.member": "\(settings.member)"])
@@ -167,3 +167,6 @@ actor PartitionLeases {
         return 0
         """
 }
+
+/// The error of a lease call that outlived its deadline.
+let redisTimeout: @Sendable () -> any Error = { RedisError.timeout }

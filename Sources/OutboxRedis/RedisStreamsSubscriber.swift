@@ -165,7 +165,7 @@ public struct RedisStreamsSubscriber: MessageSubscriber {
                 do {
                     // Bounded: the member set's master may be failing over, and the leases on
                     // the other masters must still be renewed in time (with the last known share).
-                    share = try await withAbandoningDeadline(interval, timeoutError: { RedisError.timeout }) { try await leases.share() }
+                    share = try await withAbandoningDeadline(interval, timeoutError: redisTimeout) { try await leases.share() }
                 } catch {
                     if Task.isCancelled { break }
                     logger.info("partition member set not reached; keeping the last share", metadata: ["error": "\(error)"])
