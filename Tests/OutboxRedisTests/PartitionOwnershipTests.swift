@@ -125,11 +125,12 @@ struct PartitionOwnershipTests {
         let lease = claimIdle / 2
         let ghost = PartitionLeases(redis: client, partitions: layout, settings: .init(group: "g", member: "ghost", duration: lease), logger: logger)
         _ = try await ghost.share()
+        // Each lease expires `lease` after its SET, so none before this instant + `lease`.
+        let ghostDied = ContinuousClock.now
         for partition in 0..<3 {
             let taken = try await client.send(["SET", ghost.leaseKey(partition), "ghost", "NX", "PX", String(lease.wholeMilliseconds)])
             #expect(taken == .simpleString("OK"))
         }
-        let ghostDied = ContinuousClock.now
         let collector = MessageCollector()
         let firstArrival = FirstArrival()
         let sent = (0..<30).map { OutgoingMessage(id: "m\($0)", key: "k\($0)", body: "k\($0) \($0)") }
