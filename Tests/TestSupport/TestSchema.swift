@@ -22,7 +22,10 @@ public struct TestSchema: Sendable {
         let separator = base.contains("?") ? "&" : "?"
         let schema = TestSchema(name: name, url: base + separator + "schema=" + name, parsed: try PostgresURL(base + separator + "schema=" + name))
         let identifier = try SQLIdentifier(name)
-        let pool = try PostgresPool(url: schema.parsed, options: .init(maximumConnections: 10), logger: logger)
+        // A generous deadline: every suite starts at once on a 2-core machine that also runs the HA
+        // formation and the Redis Cluster, and a migration can wait its turn for seconds. The
+        // deadline itself is tested with pools of its own (PostgresPoolTests).
+        let pool = try PostgresPool(url: schema.parsed, options: .init(maximumConnections: 10, statementTimeout: .seconds(60)), logger: logger)
         do {
             // -- a private namespace for this test
             try await pool.execute("CREATE SCHEMA \(unescaped: identifier.name)", logger: logger)
