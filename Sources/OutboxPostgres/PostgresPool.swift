@@ -70,6 +70,12 @@ public final class PostgresPool: PostgresConnectionSource, Service {
         self.deadlines = Counter(label: "outbox_postgres_statement_deadlines_total", factory: metricsFactory)
     }
 
+    /// What each metric of the pool measures, by name: the `# HELP` line of a Prometheus page.
+    public static let metricHelp: [String: String] = [
+        "outbox_postgres_failovers_total": "Times the pool found the primary on another host or lost it and looked again.",
+        "outbox_postgres_statement_deadlines_total": "Database calls answered with a deadline error because the server did not answer in time.",
+    ]
+
     /// Waits for graceful shutdown, then closes the pool.
     public func run() async throws {
         try? await gracefulShutdown()

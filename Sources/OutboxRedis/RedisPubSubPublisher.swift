@@ -14,6 +14,8 @@ public struct RedisPubSubPublisher: MessagePublisher {
 
     /// None: Pub/Sub is at-most-once to whoever is subscribed now.
     public var capabilities: BrokerCapabilities { [] }
+    /// `redis`.
+    public var messagingSystem: String { "redis" }
 
     /// PUBLISHes every message to the channel `topic`, pipelined.
     public func publish(_ messages: [OutgoingMessage], topic: String) async throws {

@@ -19,6 +19,8 @@ public struct RedisPubSubSubscriber: MessageSubscriber {
 
     /// None: a message published while no one listens is gone.
     public var capabilities: BrokerCapabilities { [] }
+    /// `redis`.
+    public var messagingSystem: String { "redis" }
 
     /// SUBSCRIBEs to `topic` and hands each message to `handler` until cancelled, resubscribing after a disconnect.
     public func subscribe(

@@ -35,6 +35,8 @@ public struct RedisStreamsPublisher: MessagePublisher {
 
     /// Persistent, consumer groups, acknowledgements.
     public var capabilities: BrokerCapabilities { RedisStreams.capabilities }
+    /// `redis`.
+    public var messagingSystem: String { "redis" }
 
     /// XADDs every message to its stream; returns once Redis accepted (and replicated) all of them.
     public func publish(_ messages: [OutgoingMessage], topic: String) async throws {

@@ -79,6 +79,8 @@ public struct RedisStreamsSubscriber: MessageSubscriber {
 
     /// Persistent, consumer groups, acknowledgements.
     public var capabilities: BrokerCapabilities { RedisStreams.capabilities }
+    /// `redis`.
+    public var messagingSystem: String { "redis" }
 
     /// Runs `handler` per entry of each read; the entries it accepted are acknowledged together.
     public func subscribe(topic: String, handler: @escaping @Sendable (IncomingMessage) async throws -> Void) async throws {

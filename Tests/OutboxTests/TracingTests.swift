@@ -1,86 +1,51 @@
-import Foundation
-import Logging
-import Outbox
-import Synchronization
 import Testing
 import Tracing
 
-@Suite struct TraceParentTests {
-    @Test func parsesAndFormatsVersion00() throws {
-        let header = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
-        let parent = try #require(TraceParent(header))
-        #expect(parent.traceID == "4bf92f3577b34da6a3ce929d0e0e4736" && parent.spanID == "00f067aa0ba902b7" && parent.sampled)
-        #expect(parent.header == header)
-        #expect(TraceParent(header.uppercased())?.header == header)
+@testable import Outbox
+
+@Suite struct TraceHeadersTests {
+    @Test func injectorAndExtractorUseTheHeadersAsTheyAre() {
+        var headers: [String: String] = ["other": "kept"]
+        HeadersInjector().inject("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", forKey: "traceparent", into: &headers)
+        #expect(headers == ["other": "kept", "traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"])
+        #expect(HeadersExtractor().extract(key: "traceparent", from: headers) == headers["traceparent"])
+        #expect(HeadersExtractor().extract(key: "tracestate", from: headers) == nil)
     }
 
-    @Test(arguments: [
-        "", "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
-        "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01", "00-4bf92f3577b34da6a3ce929d0e0e473-00f067aa0ba902b7-01",
-        "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7", "00-xbf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
-    ])
-    func rejectsInvalidHeaders(_ header: String) {
-        #expect(TraceParent(header) == nil)
-    }
-
-    @Test func childrenKeepTheTraceAndRandomTracesDiffer() {
-        let root = TraceParent.random()
-        let child = root.child()
-        #expect(child.traceID == root.traceID && child.spanID != root.spanID)
-        #expect(TraceParent.random().traceID != root.traceID)
-        #expect(TraceParent(root.header) == root)
+    @Test func withoutAnInstrumentNothingIsWrittenOrRead() {
+        // The test process bootstraps no tracer: contexts carry nothing and write no headers.
+        let context = ServiceContext.continuing(traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+        #expect(context.traceHeaders.isEmpty)
+        #expect(ServiceContext.continuing(traceparent: nil).traceHeaders.isEmpty)
     }
 }
 
-@Suite struct W3CTracerTests {
-    struct Headers: Injector, Extractor {
-        func inject(_ value: String, forKey key: String, into carrier: inout [String: String]) { carrier[key] = value }
-        func extract(key: String, from carrier: [String: String]) -> String? { carrier[key] }
+@Suite struct MessagingSpansTests {
+    @Test func namesFollowTheConventions() {
+        #expect(MessagingSpans.name(.create, destination: "pizza-orders") == "create pizza-orders")
+        #expect(MessagingSpans.name(.send, destination: "pizza-orders") == "send pizza-orders")
+        #expect(MessagingSpans.name(.process, destination: "pizza-orders") == "process pizza-orders")
     }
 
-    @Test func spansContinueTheExtractedTraceAndInjectTheirOwn() {
-        let tracer = W3CTracer()
-        let incoming = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
-        var context = InstrumentationContext.topLevel
-        tracer.extract(["traceparent": incoming], into: &context, using: Headers())
-        let span = tracer.startSpan(
-            "work",
-            context: context,
-            ofKind: .server,
-            at: DefaultTracerClock.now,
-            function: #function,
-            file: #fileID,
-            line: #line
-        )
-        let mine = span.context.traceParent
-        #expect(mine?.traceID == "4bf92f3577b34da6a3ce929d0e0e4736" && mine?.spanID != "00f067aa0ba902b7")
-        var outgoing: [String: String] = [:]
-        tracer.inject(span.context, into: &outgoing, using: Headers())
-        #expect(outgoing["traceparent"] == mine?.header)
-        span.recordError(CancellationError())
-        #expect(span.status?.code == .error)
-        span.end()
-        #expect(!span.isRecording)
-        // Without an incoming trace, a span starts one.
-        let fresh = tracer.startSpan(
-            "new",
-            context: .topLevel,
-            ofKind: .internal,
-            at: DefaultTracerClock.now,
-            function: #function,
-            file: #fileID,
-            line: #line
-        )
-        #expect(fresh.context.traceParent != nil)
+    @Test func attributesNameSystemDestinationAndOperation() {
+        let attributes = MessagingSpans.attributes(.send, system: "redis", destination: "pizza-orders")
+        #expect(attributes["messaging.system"]?.toSpanAttribute() == .string("redis"))
+        #expect(attributes["messaging.destination.name"]?.toSpanAttribute() == .string("pizza-orders"))
+        #expect(attributes["messaging.operation.type"]?.toSpanAttribute() == .string("send"))
+        #expect(attributes["messaging.operation.name"]?.toSpanAttribute() == .string("send"))
+        #expect(MessagingSpans.messageID == "messaging.message.id")
+        #expect(MessagingSpans.batchMessageCount == "messaging.batch.message_count")
+        #expect(MessagingSpans.consumerGroup == "messaging.consumer.group.name")
     }
+}
 
-    @Test func logLinesInsideASpanCarryItsTrace() {
-        let context = InstrumentationContext.continuing(traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
-        InstrumentationContext.$current.withValue(context) {
-            let metadata = W3CTracer.metadataProvider.get()
-            #expect(metadata["trace.id"] == "4bf92f3577b34da6a3ce929d0e0e4736")
-            #expect(metadata["span.id"] == "00f067aa0ba902b7")
-        }
-        #expect(W3CTracer.metadataProvider.get().isEmpty)
+@Suite struct RelayMetricHelpTests {
+    @Test func everyRelayMetricIsDescribed() {
+        let metrics = RelayMetrics()
+        let labels = [
+            metrics.published.label, metrics.retried.label, metrics.failed.label, metrics.released.label,
+            metrics.batchSize.label, metrics.batchDuration.label,
+        ]
+        #expect(Set(labels) == Set(RelayMetricHelp.texts.keys))
     }
 }

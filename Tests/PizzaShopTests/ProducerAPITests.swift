@@ -175,9 +175,25 @@ import Testing
                 #expect(response.status == .created)
             }
         }
-        // The event continues the client's trace (as a child span when a tracer is bootstrapped).
-        let stored = try #require(outbox.allEvents().first?.headers["traceparent"].flatMap(TraceParent.init))
-        #expect(stored.traceID == "4bf92f3577b34da6a3ce929d0e0e4736")
+        // No tracer is bootstrapped in tests: the client's valid header is kept as it came (with one,
+        // it is the transaction span's context, in the client's trace; scripts/otlp-check sees that).
+        #expect(outbox.allEvents().first?.headers["traceparent"] == traceparent)
+    }
+
+    @Test func anInvalidTraceparentIsNotKept() async throws {
+        let repository = self.repository
+        let outbox = self.outbox
+        try await withApp(repository) { client in
+            try await client.execute(
+                uri: "/pizza",
+                method: .post,
+                headers: [.contentType: "application/json", HTTPField.Name("traceparent")!: "00-not-a-trace-01"],
+                body: ByteBuffer(string: ValidationTests.valid)
+            ) { response in
+                #expect(response.status == .created)
+            }
+        }
+        #expect(outbox.allEvents().first?.headers["traceparent"] == nil)
     }
 }
 

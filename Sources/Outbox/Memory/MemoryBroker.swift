@@ -51,6 +51,8 @@ public final class MemoryBroker: MessagePublisher {
 
     /// Consumer groups and acknowledgements; nothing survives the process.
     public var capabilities: BrokerCapabilities { [.consumerGroups, .acknowledgements] }
+    /// `memory`: the in-process broker.
+    public var messagingSystem: String { "memory" }
 
     /// Appends the messages to the topic, for every group created on it.
     public func publish(_ messages: [OutgoingMessage], topic: String) async throws {

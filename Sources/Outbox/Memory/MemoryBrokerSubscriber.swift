@@ -12,6 +12,8 @@ public struct MemoryBrokerSubscriber: MessageSubscriber {
 
     /// Those of its broker.
     public var capabilities: BrokerCapabilities { broker.capabilities }
+    /// `memory`.
+    public var messagingSystem: String { "memory" }
 
     /// Delivers the group's messages to `handler` until cancelled; a throwing handler's message comes again.
     public func subscribe(

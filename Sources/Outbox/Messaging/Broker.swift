@@ -68,9 +68,15 @@ public protocol MessagePublisher: Sendable {
     /// durable; the others may or may not have reached it and are to be sent again. Throws, like
     /// `publish`, when it cannot tell for any. The relay marks only the confirmed ones published.
     func publishConfirmed(_ messages: [OutgoingMessage], topic: String) async throws -> Set<String>
+
+    /// The broker's name as OpenTelemetry's `messaging.system` (`redis`, `memory`), for spans.
+    var messagingSystem: String { get }
 }
 
 extension MessagePublisher {
+    /// `unknown`, for a publisher that does not name its broker.
+    public var messagingSystem: String { "unknown" }
+
     /// All or nothing: `publish`, then every message counts as confirmed.
     public func publishConfirmed(_ messages: [OutgoingMessage], topic: String) async throws -> Set<String> {
         try await publish(messages, topic: topic)
@@ -98,9 +104,15 @@ public protocol MessageSubscriber: Sendable {
         topic: String,
         batchHandler: @escaping @Sendable ([IncomingMessage]) async throws -> Set<String>
     ) async throws
+
+    /// The broker's name as OpenTelemetry's `messaging.system` (`redis`, `memory`), for spans.
+    var messagingSystem: String { get }
 }
 
 extension MessageSubscriber {
+    /// `unknown`, for a subscriber that does not name its broker.
+    public var messagingSystem: String { "unknown" }
+
     /// Batches of one over `subscribe(topic:handler:)`, for brokers that deliver one message at a time.
     public func subscribe(
         topic: String,

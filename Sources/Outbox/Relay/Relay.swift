@@ -140,47 +140,17 @@ public final class Relay: Service, Sendable {
         guard !batch.events.isEmpty else { return 0 }
         let claimed = ContinuousClock.now
 
-        let stepErrors = await runProcessingStep(batch.events)
+        let stepFailures = await runProcessingStep(batch.events)
         let processed = ContinuousClock.now
-        let ready = batch.events.filter { stepErrors[$0.id] == nil }
-        // One producer span per event, in the event's trace; the envelope carries it to consumers.
-        var spans: [any Span] = []
-        spans.reserveCapacity(ready.count)
-        let messages = ready.map { event in
-            let span = startSpan("outbox.publish", context: .continuing(traceparent: event.headers["traceparent"]), ofKind: .producer)
-            spans.append(span)
-            var traced = event
-            if let parent = span.context.traceParent { traced.headers["traceparent"] = parent.header }
-            return OutgoingMessage(
-                id: event.id.uuidString.lowercased(),
-                key: event.aggregateID,
-                body: Envelope.encode(traced, source: configuration.source)
-            )
-        }
-        var publishError: (any Error)?
-        var confirmed = Set<String>()
-        if !messages.isEmpty {
-            do {
-                confirmed = try await publisher.publishConfirmed(messages, topic: configuration.topic)
-                if confirmed.isEmpty {
-                    // Nothing confirmed (no replica answered, say): an outage, backed off like one.
-                    throw OutboxError(code: .publishNotConfirmed, message: "the broker confirmed none of \(messages.count) messages")
-                }
-                await configuration.afterPublish?(ready.filter { confirmed.contains($0.id.uuidString.lowercased()) })
-            } catch {
-                publishError = error
-                for span in spans { span.recordError(error) }
-            }
-        }
-        for span in spans { span.end() }
+        let ready = batch.events.filter { stepFailures[$0.id] == nil }
+        let (confirmed, publishError) = await publishTraced(ready)
         let publishedAt = ContinuousClock.now
 
-        let now = Date()
         var outcomes: [DeliveryOutcome] = []
         outcomes.reserveCapacity(batch.events.count)
         for event in batch.events {
-            if let message = stepErrors[event.id] {
-                outcomes.append(failure(of: event, message: message, now: now))
+            if let failure = stepFailures[event.id] {
+                outcomes.append(failure)
             } else if let publishError {
                 // The broker, not the event, failed: hand the event back uncounted.
                 outcomes.append(.released(id: event.id, error: "publish: \(publishError)"))
@@ -211,34 +181,92 @@ public final class Relay: Service, Sendable {
         return batch.events.count
     }
 
-    private func runProcessingStep(_ events: [OutboxEvent]) async -> [UUID: String] {
-        await withTaskGroup(of: (UUID, String?).self) { group in
+    /// Publishes `events` as one batch, traced by the messaging conventions: a `create` span per
+    /// event in the event's own trace (its context is what the envelope carries to consumers), and
+    /// one `send` span for the broker call, linked to each of them — a batch has no single parent.
+    /// Returns the confirmed event ids, or the error that stopped the whole batch.
+    private func publishTraced(_ events: [OutboxEvent]) async -> (confirmed: Set<String>, error: (any Error)?) {
+        guard !events.isEmpty else { return ([], nil) }
+        let topic = configuration.topic
+        let system = publisher.messagingSystem
+        var spans: [any Span] = []
+        spans.reserveCapacity(events.count)
+        let messages = events.map { event in
+            let id = event.id.uuidString.lowercased()
+            let span = startSpan(
+                MessagingSpans.name(.create, destination: topic),
+                context: .continuing(headers: event.headers),
+                ofKind: .producer
+            )
+            var attributes = MessagingSpans.attributes(.create, system: system, destination: topic)
+            attributes[MessagingSpans.messageID] = id
+            span.attributes = attributes
+            spans.append(span)
+            var traced = event
+            // Without a tracer the producer's own traceparent goes on unchanged.
+            traced.headers.merge(span.context.traceHeaders) { $1 }
+            return OutgoingMessage(id: id, key: event.aggregateID, body: Envelope.encode(traced, source: configuration.source))
+        }
+        defer { for span in spans { span.end() } }
+        return await withSpan(MessagingSpans.name(.send, destination: topic), context: .topLevel, ofKind: .client) { send in
+            var attributes = MessagingSpans.attributes(.send, system: system, destination: topic)
+            attributes[MessagingSpans.batchMessageCount] = messages.count
+            send.attributes = attributes
+            for span in spans { send.addLink(SpanLink(context: span.context, attributes: [:])) }
+            do {
+                let confirmed = try await publisher.publishConfirmed(messages, topic: topic)
+                if confirmed.isEmpty {
+                    // Nothing confirmed (no replica answered, say): an outage, backed off like one.
+                    throw OutboxError(code: .publishNotConfirmed, message: "the broker confirmed none of \(messages.count) messages")
+                }
+                await configuration.afterPublish?(events.filter { confirmed.contains($0.id.uuidString.lowercased()) })
+                return (confirmed, nil)
+            } catch {
+                let status = SpanStatus(code: .error, message: "\(error)")
+                for span in spans + [send] {
+                    span.recordError(error)
+                    span.setStatus(status)
+                }
+                return ([], error)
+            }
+        }
+    }
+
+    /// Runs the processing step on every event at once, each in an `outbox.process` span of its
+    /// event's trace. Returns the outcome of each event whose step failed: retried later or parked.
+    private func runProcessingStep(_ events: [OutboxEvent]) async -> [UUID: DeliveryOutcome] {
+        await withTaskGroup(of: (UUID, DeliveryOutcome?).self) { group in
             for event in events {
                 group.addTask { [process] in
-                    // The step continues the trace the producer started (the event's traceparent).
-                    await withSpan("outbox.process", context: .continuing(traceparent: event.headers["traceparent"])) { span in
+                    await withSpan("outbox.process", context: .continuing(headers: event.headers)) { span in
+                        span.attributes["outbox.event.id"] = event.id.uuidString.lowercased()
+                        span.attributes["outbox.event.type"] = event.eventType
+                        span.attributes["outbox.event.attempt"] = event.attempts + 1
                         do {
                             try await process(event)
                             return (event.id, nil)
                         } catch {
                             span.recordError(error)
-                            return (event.id, "\(error)")
+                            span.setStatus(SpanStatus(code: .error, message: "\(error)"))
+                            return (event.id, self.failure(of: event, error: error, span: span))
                         }
                     }
                 }
             }
-            var errors: [UUID: String] = [:]
-            for await (id, error) in group {
-                if let error { errors[id] = error }
+            var failures: [UUID: DeliveryOutcome] = [:]
+            for await (id, failure) in group {
+                if let failure { failures[id] = failure }
             }
-            return errors
+            return failures
         }
     }
 
-    private func failure(of event: OutboxEvent, message: String, now: Date) -> DeliveryOutcome {
+    /// The outcome of a failed step: a retry after backoff, or parked after the last attempt. The
+    /// decision is logged inside the step's span (so the line carries its trace) and recorded on it.
+    private func failure(of event: OutboxEvent, error: any Error, span: any Span) -> DeliveryOutcome {
+        let message = "\(error)"
         let attempts = event.attempts + 1
         var metadata: Logger.Metadata = [
-            "trace.id": "\(event.headers["traceparent"].flatMap(TraceParent.init)?.traceID ?? "-")",
             "outbox.event.id": "\(event.id.uuidString.lowercased())",
             "outbox.aggregate.id": "\(event.aggregateID)",
             "outbox.event.attempts": "\(attempts)",
@@ -246,12 +274,19 @@ public final class Relay: Service, Sendable {
         ]
         if configuration.retryPolicy.isExhausted(afterAttempts: attempts) {
             logger.info("event failed permanently", metadata: metadata)
+            span.addEvent(SpanEvent(name: "outbox.event.parked", attributes: ["outbox.event.attempts": .int64(Int64(attempts))]))
             return .failed(id: event.id, error: message, retryAt: nil)
         }
         let delay = configuration.retryPolicy.delay(afterAttempt: attempts)
         metadata["outbox.backoff.seconds"] = "\(String(format: "%.2f", delay.seconds))"
         logger.info("event will be retried", metadata: metadata)
-        return .failed(id: event.id, error: message, retryAt: now.addingTimeInterval(delay.seconds))
+        span.addEvent(
+            SpanEvent(
+                name: "outbox.event.retry_scheduled",
+                attributes: ["outbox.event.attempts": .int64(Int64(attempts)), "outbox.backoff.seconds": .double(delay.seconds)]
+            )
+        )
+        return .failed(id: event.id, error: message, retryAt: Date().addingTimeInterval(delay.seconds))
     }
 
     /// When one batch reached each step.
@@ -317,16 +352,6 @@ public final class Relay: Service, Sendable {
             try await Task.sleep(for: delay)
         }
     }
-}
-
-struct RelayMetrics: Sendable {
-    let published = Counter(label: "outbox_events_published_total")
-    let retried = Counter(label: "outbox_events_retried_total")
-    let failed = Counter(label: "outbox_events_failed_total")
-    /// Handed back unpublished or unconfirmed (a broker outage, too few replicas), to go out again.
-    let released = Counter(label: "outbox_events_released_total")
-    let batchSize = Recorder(label: "outbox_batch_size", aggregate: true)
-    let batchDuration = Timer(label: "outbox_batch_duration_seconds")
 }
 
 extension Duration {

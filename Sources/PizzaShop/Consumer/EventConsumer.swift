@@ -97,11 +97,20 @@ public struct EventConsumer: Service {
                 accepted.insert(message.brokerID)
             }
         }
+        // A `process` span per event, in the trace its envelope carries (the relay's `create` span).
+        let spans = events.map { processSpan(for: $0.envelope, body: $0.message.body) }
+        defer { for span in spans { span.end() } }
         var outcomes = [InboxOutcome?](repeating: nil, count: events.count)
         if let recorder, events.count > 1 {
             do {
                 let checkOrder = events.map { !waiting.hasWaited($0.envelope.id, atLeast: ordering.gapTimeout) }
-                let batch = try await recorder.record(batch: events.map(\.envelope), group: group, checkOrder: checkOrder)
+                // One inbox transaction for the whole read: its span links to each event's `process`
+                // span, since it belongs to no single one of their traces.
+                let batch = try await withSpan("pizza.inbox.transaction", context: .topLevel, ofKind: .client) { span in
+                    span.attributes[MessagingSpans.batchMessageCount] = events.count
+                    for process in spans { span.addLink(SpanLink(context: process.context, attributes: [:])) }
+                    return try await recorder.record(batch: events.map(\.envelope), group: group, checkOrder: checkOrder)
+                }
                 for (index, outcome) in batch.enumerated() {
                     // Too early: left to the one-by-one path below, which waits for the previous event.
                     if case .outOfOrder = outcome { continue }
@@ -118,13 +127,16 @@ public struct EventConsumer: Service {
             }
         }
         for (index, event) in events.enumerated() {
+            let span = spans[index]
             do {
-                // The consume span continues the envelope's trace, so every log line below carries its trace id.
-                try await withSpan("pizza.consume", context: .continuing(traceparent: event.envelope.traceparent), ofKind: .consumer) { _ in
+                // Inside the span: every log line below carries its trace id, an inbox transaction is its child.
+                try await ServiceContext.withValue(span.context) {
                     try await handle(event.envelope, body: event.message.body, outcome: outcomes[index])
                 }
                 accepted.insert(event.message.brokerID)
             } catch {
+                span.recordError(error)
+                span.setStatus(SpanStatus(code: .error, message: "\(error)"))
                 logger.info(
                     "event not applied; the broker delivers it again",
                     metadata: [
@@ -134,6 +146,21 @@ public struct EventConsumer: Service {
             }
         }
         return accepted
+    }
+
+    /// A consumer span for one event, continuing the trace of its envelope.
+    private func processSpan(for envelope: Envelope, body: String) -> any Span {
+        let span = startSpan(
+            MessagingSpans.name(.process, destination: topic),
+            context: .continuing(traceparent: envelope.traceparent),
+            ofKind: .consumer
+        )
+        var attributes = MessagingSpans.attributes(.process, system: subscriber.messagingSystem, destination: topic)
+        attributes[MessagingSpans.messageID] = envelope.id
+        attributes[MessagingSpans.consumerGroup] = group
+        attributes[MessagingSpans.bodySize] = body.utf8.count
+        span.attributes = attributes
+        return span
     }
 
     /// Applies one message on its own (a batch of one); throws when it is to be delivered again.
@@ -207,7 +234,9 @@ public struct EventConsumer: Service {
         while true {
             let gapExpired = ContinuousClock.now - firstSeen >= ordering.gapTimeout
             do {
-                let outcome = try await recorder.record(envelope, group: group, checkOrder: !gapExpired)
+                let outcome = try await withSpan("pizza.inbox.transaction", ofKind: .client) { _ in
+                    try await recorder.record(envelope, group: group, checkOrder: !gapExpired)
+                }
                 switch outcome {
                 case .processed, .duplicate:
                     waiting.forget(envelope.id)

@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import Outbox
 import Tracing
+import W3CTraceContext
 
 /// The producer API: `POST /pizza`, `GET|PATCH /pizza/{id}`, `/healthz`, `/readyz`, and `/admin/outbox…`
 /// when an admin token is configured.
@@ -79,15 +80,17 @@ public struct ProducerAPI: Sendable {
             try IdempotencyKey.parse(header: header, order: new, ttl: idempotencyTTL)
         }
         // The transaction's span is the one the event records: the job and consumers continue it.
-        let created = try await withSpan("pizza.order.transaction") { [repository, databaseTimeout] _ in
+        let created = try await withSpan("pizza.order.transaction", ofKind: .client) { [repository, databaseTimeout] span in
             let headers = Self.eventHeaders(request)
-            return try await withDeadline(databaseTimeout) {
+            let created = try await withDeadline(databaseTimeout) {
                 if let idempotency {
                     return try await repository.create(new, headers: headers, idempotency: idempotency)
                 }
                 let (order, eventID) = try await repository.create(new, headers: headers)
                 return CreatedOrder(order: order, eventID: eventID, replayed: false)
             }
+            Self.describe(span, order: created.order.id, event: created.eventID)
+            return created
         }
         context.logger.info(
             created.replayed ? "order replayed for its idempotency key" : "order accepted",
@@ -113,11 +116,13 @@ public struct ProducerAPI: Sendable {
         let id = try Self.orderID(context)
         let body = try await Self.jsonBody(request)
         let status = try OrderStatus.parsePatch(json: body.readableBytesView)
-        let (order, eventID) = try await withSpan("pizza.order.transaction") { [repository, databaseTimeout] _ in
+        let (order, eventID) = try await withSpan("pizza.order.transaction", ofKind: .client) { [repository, databaseTimeout] span in
             let headers = Self.eventHeaders(request)
-            return try await withDeadline(databaseTimeout) {
+            let changed = try await withDeadline(databaseTimeout) {
                 try await repository.changeStatus(id: id, to: status, headers: headers)
             }
+            Self.describe(span, order: id, event: changed.1)
+            return changed
         }
         metrics.statusChanged(to: status)
         context.logger.info(
@@ -129,6 +134,12 @@ public struct ProducerAPI: Sendable {
             ]
         )
         return try jsonResponse(OrderResponse(order: order, eventID: eventID))
+    }
+
+    /// The order and the event a transaction span wrote, so a trace viewer finds it by either id.
+    static func describe(_ span: any Span, order: UUID, event: UUID) {
+        span.attributes["pizza.order.id"] = order.uuidString.lowercased()
+        span.attributes["outbox.event.id"] = event.uuidString.lowercased()
     }
 
     static func orderID(_ context: BasicRequestContext) throws(PizzaShopError) -> UUID {
@@ -152,17 +163,17 @@ public struct ProducerAPI: Sendable {
         }
     }
 
-    /// Transport headers the event keeps: the trace context of the request's span (which continues
-    /// the client's `traceparent`, or started a trace), else the client's header as it came.
+    /// Transport headers the event keeps: the trace context of the transaction's span (which
+    /// continues the client's `traceparent`, or started a trace) as the bootstrapped tracer writes
+    /// it; without a tracer, the client's `traceparent` as it came, if it is a valid one.
     static func eventHeaders(_ request: Request) -> [String: String] {
-        var headers: [String: String] = [:]
-        if let current = InstrumentationContext.current?.traceParent {
-            headers["traceparent"] = current.header
-        } else if let traceparent = request.headers[.traceparent].flatMap(TraceParent.init) {
-            // Only a valid header is kept: anything else is noise a client sent.
-            headers["traceparent"] = traceparent.header
+        let headers = ServiceContext.current?.traceHeaders ?? [:]
+        if !headers.isEmpty { return headers }
+        // Only a valid header is kept: anything else is noise a client sent.
+        guard let header = request.headers[.traceparent], let parsed = try? TraceContext(traceParentHeaderValue: header) else {
+            return [:]
         }
-        return headers
+        return ["traceparent": parsed.traceParentHeaderValue]
     }
 }
 

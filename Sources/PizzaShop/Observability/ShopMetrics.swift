@@ -13,6 +13,22 @@ public struct ShopMetrics: Sendable {
         self.factory = factory
     }
 
+    /// What each metric of the shop measures, by name: the `# HELP` line of a Prometheus page.
+    public static let help: [String: String] = [
+        "pizza_orders_accepted_total": "Orders stored with their PizzaOrderCreated event (201 answers).",
+        "pizza_orders_replayed_total": "Orders answered again for a repeated Idempotency-Key, nothing stored.",
+        "pizza_orders_rejected_total": "Order requests refused with a 4xx answer, by error code.",
+        "pizza_order_status_changes_total": "Status changes stored with their OrderStatusChanged event, by new status.",
+        "consumer_events_received_total": "Events a consumer received from the broker, duplicates included, by group.",
+        "consumer_duplicate_deliveries_total": "Deliveries the inbox recognised as already applied, by group.",
+        "consumer_events_out_of_order_total": "Deliveries that arrived before their order's previous event took effect, by group.",
+        "consumer_order_redeliveries_total": "Events handed back to the broker after waiting too long for their previous event, by group.",
+        "consumer_events_acked_total": "Events a consumer applied (or found applied) and acknowledged, by group.",
+        "consumer_end_to_end_latency_seconds": "From the event's commit to its effect committed by the consumer, by group.",
+        "outbox_events": "Events in the outbox table by status, read when /metrics is scraped.",
+        "outbox_oldest_pending_age_seconds": "Age of the oldest pending event, read when /metrics is scraped (0 when none).",
+    ]
+
     /// A shop whose metrics go nowhere.
     public static let disabled = ShopMetrics(factory: NOOPMetricsHandler.instance)
 

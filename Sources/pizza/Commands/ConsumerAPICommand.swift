@@ -36,6 +36,7 @@ struct ConsumerAPICommand: AsyncParsableCommand {
     var handlerTimeout = TimeSpan(argument: "120s")!
     @Option(help: "Most received events kept for GET /events.") var keep = 100_000
     @OptionGroup var logging: LoggingOptions
+    @OptionGroup var telemetry: TelemetryOptions
 
     func validate() throws {
         if let port, !(0...65535).contains(port) { throw ValidationError("--port must be within 0...65535") }
@@ -53,7 +54,13 @@ struct ConsumerAPICommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let logger = logging.bootstrap(label: "pizza.consumer-api")
+        let observability = try Telemetry.bootstrap(
+            label: "pizza.consumer-api",
+            serviceName: "pizza-consumer-api",
+            logging: logging,
+            options: telemetry
+        )
+        let logger = observability.logger
         var configuration = ConsumerAPIConfiguration(
             hostname: hostname,
             port: try resolvedPort(port, default: 8081),
@@ -70,7 +77,7 @@ struct ConsumerAPICommand: AsyncParsableCommand {
         )
         if let consumer { configuration.consumer = consumer }
         configuration.inboxTimeout = databaseTimeout.duration
-        let app = try await buildConsumerAPI(configuration, metrics: .bootstrap(), logger: logger)
-        try await runServices([app], logger: logger)
+        let app = try await buildConsumerAPI(configuration, metrics: observability.metrics, logger: logger)
+        try await runServices(observability.services + [app], logger: logger)
     }
 }

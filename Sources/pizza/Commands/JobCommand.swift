@@ -46,6 +46,7 @@ struct JobCommand: AsyncParsableCommand {
     @Option(help: .hidden) var drillCrashAfterPublish: Int?
     @Flag(help: "Do not apply pending migrations at start.") var noMigrate = false
     @OptionGroup var logging: LoggingOptions
+    @OptionGroup var telemetry: TelemetryOptions
 
     func validate() throws {
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
@@ -79,7 +80,8 @@ struct JobCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let logger = logging.bootstrap(label: "pizza.job")
+        let observability = try Telemetry.bootstrap(label: "pizza.job", serviceName: "pizza-job", logging: logging, options: telemetry)
+        let logger = observability.logger
         var relay = RelayConfiguration(
             topic: topic,
             source: "pizza-outbox/job",
@@ -110,9 +112,9 @@ struct JobCommand: AsyncParsableCommand {
             metricsPort: metricsPort,
             migrate: !noMigrate
         )
-        let job = try await buildJob(configuration, metrics: .bootstrap(), logger: logger)
+        let job = try await buildJob(configuration, metrics: observability.metrics, logger: logger)
         do {
-            try await runServices(job.services, logger: logger)
+            try await runServices(observability.services + job.services, logger: logger)
         } catch {
             await job.redis.close()
             throw error

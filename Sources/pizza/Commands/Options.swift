@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import OTel
 import Outbox
 import PizzaShop
 import RESP
@@ -125,26 +126,40 @@ struct LoggingOptions: ParsableArguments {
         }
     }
 
-    /// Bootstraps swift-log once and returns the process's root logger. Also makes stdout
-    /// line-buffered, so progress shows up at once when piped to a file or `tee`.
-    func bootstrap(label: String, defaultLevel: Logger.Level = .info) -> Logger {
+    /// The level from the flag or `LOG_LEVEL`, else `defaultLevel`.
+    func level(default defaultLevel: Logger.Level = .info) -> Logger.Level {
+        flagOrEnvironment(logLevel, "LOG_LEVEL").flatMap(Logger.Level.init(rawValue:)) ?? defaultLevel
+    }
+
+    /// Bootstraps swift-log once and returns the process's root logger; with `exported`, every line
+    /// also goes there (OTLP log records). Also makes stdout line-buffered, so progress shows up at
+    /// once when piped to a file or `tee`.
+    func bootstrap(
+        label: String,
+        defaultLevel: Logger.Level = .info,
+        alsoTo exported: ((String) -> any LogHandler)? = nil
+    ) -> Logger {
         makeStandardOutputLineBuffered()
-        let level = flagOrEnvironment(logLevel, "LOG_LEVEL").flatMap(Logger.Level.init(rawValue:)) ?? defaultLevel
+        let level = level(default: defaultLevel)
         let format = flagOrEnvironment(logFormat, "LOG_FORMAT").flatMap(LogFormat.init(rawValue:)) ?? .text
+        // Lines written inside a span carry its trace.id and span.id (from the bootstrapped tracer's context).
+        var keys = OTel.Configuration.LoggingMetadataProviderConfiguration.default
+        keys.traceIDKey = "trace.id"
+        keys.spanIDKey = "span.id"
+        keys.traceFlagsKey = "trace.flags"
+        let traceMetadata = OTel.makeLoggingMetadataProvider(configuration: keys)
         LoggingSystem.bootstrap { label in
-            // Lines written inside a span carry its trace.id and span.id.
+            var handler: any LogHandler
             switch format {
-            case .text:
-                var handler = StreamLogHandler.standardError(label: label, metadataProvider: W3CTracer.metadataProvider)
-                handler.logLevel = level
-                return handler
-            case .json:
-                var handler = JSONLogHandler.standardError(label: label, metadataProvider: W3CTracer.metadataProvider)
-                handler.logLevel = level
-                return handler
+            case .text: handler = StreamLogHandler.standardError(label: label, metadataProvider: traceMetadata)
+            case .json: handler = JSONLogHandler.standardError(label: label, metadataProvider: traceMetadata)
             }
+            handler.logLevel = level
+            guard let exported else { return handler }
+            var other = exported(label)
+            other.logLevel = level
+            return MultiplexLogHandler([handler, other])
         }
-        InstrumentationSystem.bootstrap(W3CTracer())
         return Logger(label: label)
     }
 }

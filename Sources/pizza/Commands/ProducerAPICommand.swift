@@ -18,6 +18,7 @@ struct ProducerAPICommand: AsyncParsableCommand {
     var groupCommitSlots = 2
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var logging: LoggingOptions
+    @OptionGroup var telemetry: TelemetryOptions
 
     func validate() throws {
         guard groupCommitSize >= 1 else { throw ValidationError("--group-commit-size must be at least 1") }
@@ -27,7 +28,13 @@ struct ProducerAPICommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let logger = logging.bootstrap(label: "pizza.producer-api")
+        let observability = try Telemetry.bootstrap(
+            label: "pizza.producer-api",
+            serviceName: "pizza-producer-api",
+            logging: logging,
+            options: telemetry
+        )
+        let logger = observability.logger
         let configuration = ProducerAPIConfiguration(
             hostname: hostname,
             port: try resolvedPort(port, default: 8080),
@@ -39,8 +46,8 @@ struct ProducerAPICommand: AsyncParsableCommand {
             adminToken: flagOrEnvironment(adminToken, "ADMIN_TOKEN"),
             groupCommit: .init(maxOrders: groupCommitSize, concurrentTransactions: groupCommitSlots)
         )
-        let app = try await buildProducerAPI(configuration, metrics: .bootstrap(), logger: logger)
-        try await runServices([app], logger: logger)
+        let app = try await buildProducerAPI(configuration, metrics: observability.metrics, logger: logger)
+        try await runServices(observability.services + [app], logger: logger)
     }
 }
 
