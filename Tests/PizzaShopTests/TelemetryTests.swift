@@ -30,6 +30,17 @@ import Testing
         #expect(TelemetryPlan.resolve(environment: ["OTEL_LOGS_EXPORTER": "otlp"]) == TelemetryPlan(logs: true))
     }
 
+    @Test func gRPCIsRefusedNamingTheVariable() throws {
+        try TelemetryPlan.validate(environment: ["OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf"])
+        #expect(throws: (any Error).self) { try TelemetryPlan.validate(environment: ["OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"]) }
+        do {
+            try TelemetryPlan.validate(environment: ["OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": "grpc"])
+            Issue.record("grpc was accepted")
+        } catch {
+            #expect("\(error)".contains("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"))
+        }
+    }
+
     @Test func aDisabledSDKExportsNothingAndTracesNothing() {
         let plan = TelemetryPlan.resolve(environment: ["OTEL_SDK_DISABLED": "true", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4318"])
         #expect(plan.exportsNothing && plan.disabled)

@@ -32,6 +32,16 @@ struct TelemetryPlan: Equatable {
         return TelemetryPlan(traces: exported("TRACES"), metrics: exported("METRICS"), logs: exported("LOGS"))
     }
 
+    /// Refuses what this build cannot do, naming the variable: swift-otel would stop the process
+    /// with a fatal error instead (gRPC is left out of the build).
+    static func validate(environment: [String: String]) throws {
+        for variable in ["OTEL_EXPORTER_OTLP_PROTOCOL"] + ["TRACES", "METRICS", "LOGS"].map({ "OTEL_EXPORTER_OTLP_\($0)_PROTOCOL" }) {
+            if let value = environment[variable], !["http/protobuf", "http/json"].contains(value.lowercased()) {
+                throw ValidationError("\(variable)=\(value): this build exports OTLP over HTTP only (http/protobuf or http/json, port 4318)")
+            }
+        }
+    }
+
     /// Nothing leaves the process.
     var exportsNothing: Bool { !traces && !metrics && !logs }
 }
@@ -71,7 +81,9 @@ struct Telemetry {
             // The flag is the variable by another name: swift-otel reads the environment itself.
             setenv("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint, 1)
         }
-        let plan = TelemetryPlan.resolve(environment: ProcessInfo.processInfo.environment)
+        let environment = ProcessInfo.processInfo.environment
+        try TelemetryPlan.validate(environment: environment)
+        let plan = TelemetryPlan.resolve(environment: environment)
         let level = logging.level()
         var configuration = OTel.Configuration.default
         configuration.serviceName = serviceName  // OTEL_SERVICE_NAME still wins
