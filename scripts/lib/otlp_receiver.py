@@ -86,23 +86,31 @@ def read(folder, name):
     return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
 
-def spans_of(folder):
-    spans = []
-    for request in read(folder, "traces"):
-        for resource_spans in request.get("resourceSpans", []):
-            service = attributes(resource_spans.get("resource", {})).get("service.name")
-            for scope in resource_spans.get("scopeSpans", []):
-                for span in scope.get("spans", []):
-                    hex_ids(span)
-                    span["service"] = service
-                    span["attrs"] = attributes(span)
-                    spans.append(span)
-    return spans
+# What each signal's export request nests: resources, their scopes, and the items of a scope.
+SHAPES = {
+    "traces": ("resourceSpans", "scopeSpans", "spans"),
+    "metrics": ("resourceMetrics", "scopeMetrics", "metrics"),
+    "logs": ("resourceLogs", "scopeLogs", "logRecords"),
+}
+
+
+def items(folder, signal):
+    """Every span, metric or log record that arrived, with its ids in hex and its service's name."""
+    resources_key, scopes_key, items_key = SHAPES[signal]
+    for request in read(folder, signal):
+        for resource in request.get(resources_key, []):
+            service = attributes(resource.get("resource", {})).get("service.name")
+            for scope in resource.get(scopes_key, []):
+                for item in scope.get(items_key, []):
+                    hex_ids(item)
+                    item["service"] = service
+                    item["attrs"] = attributes(item)
+                    yield item
 
 
 def check(folder, orders_file):
     orders = [line.strip() for line in Path(orders_file).read_text().splitlines() if line.strip()]
-    spans = spans_of(folder)
+    spans = list(items(folder, "traces"))
     by_id = {span["spanId"]: span for span in spans}
     by_trace = defaultdict(list)
     for span in spans:
@@ -191,12 +199,8 @@ def check(folder, orders_file):
         findings.append("a retried outbox.process span does not record the exception")
 
     metric_names = defaultdict(set)
-    for request in read(folder, "metrics"):
-        for resource in request.get("resourceMetrics", []):
-            service = attributes(resource.get("resource", {})).get("service.name")
-            for scope in resource.get("scopeMetrics", []):
-                for metric in scope.get("metrics", []):
-                    metric_names[service].add(metric["name"])
+    for metric in items(folder, "metrics"):
+        metric_names[metric["service"]].add(metric["name"])
     for service, name in [("pizza-producer-api", "pizza_orders_accepted_total"), ("pizza-job", "outbox_events_published_total"),
                           ("pizza-consumer-api", "consumer_events_acked_total")]:
         if name not in metric_names[service]:
@@ -204,14 +208,9 @@ def check(folder, orders_file):
 
     traced_logs = defaultdict(int)
     order_traces = {s["traceId"] for s in spans if s["name"] == "pizza.order.transaction"}
-    for request in read(folder, "logs"):
-        for resource in request.get("resourceLogs", []):
-            service = attributes(resource.get("resource", {})).get("service.name")
-            for scope in resource.get("scopeLogs", []):
-                for record in scope.get("logRecords", []):
-                    hex_ids(record)
-                    if record.get("traceId") in order_traces and record.get("spanId"):
-                        traced_logs[service] += 1
+    for record in items(folder, "logs"):
+        if record.get("traceId") in order_traces and record.get("spanId"):
+            traced_logs[record["service"]] += 1
     for service in ["pizza-producer-api", "pizza-job", "pizza-consumer-api"]:
         if traced_logs[service] == 0:
             findings.append(f"logs: no log record of {service} carries an order's trace and span id")
