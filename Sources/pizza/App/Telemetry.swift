@@ -90,6 +90,14 @@ struct Telemetry {
         configuration.diagnosticLogLevel = .warning
         configuration.diagnosticLogger = .custom(Logger(label: "otel") { StreamLogHandler.standardError(label: $0) })
         configuration.logs.level = .init(level)
+        // A collector that is away must not hold a stopping program for long (swift-otel's defaults
+        // allow 10 s per request and 30 s per flush); OTEL_EXPORTER_OTLP_TIMEOUT and friends still win.
+        configuration.traces.otlpExporter.timeout = .seconds(3)
+        configuration.metrics.otlpExporter.timeout = .seconds(3)
+        configuration.logs.otlpExporter.timeout = .seconds(3)
+        configuration.traces.batchSpanProcessor.exportTimeout = .seconds(5)
+        configuration.logs.batchLogRecordProcessor.exportTimeout = .seconds(5)
+        configuration.metrics.exportTimeout = .seconds(5)
         configuration.traces.exporter = plan.traces ? .otlp : .none
         if !plan.traces {
             // Nothing is exported: spans only carry context (ids for logs and traceparent headers)
