@@ -198,9 +198,12 @@ public final class Relay: Service, Sendable {
                 context: .continuing(headers: event.headers),
                 ofKind: .producer
             )
-            var attributes = MessagingSpans.attributes(.create, system: system, destination: topic)
-            attributes[MessagingSpans.messageID] = id
-            span.attributes = attributes
+            if span.isRecording {
+                // Only spans that are recorded get attributes: building them costs allocations.
+                var attributes = MessagingSpans.attributes(.create, system: system, destination: topic)
+                attributes[MessagingSpans.messageID] = id
+                span.attributes = attributes
+            }
             spans.append(span)
             var traced = event
             // Without a tracer the producer's own traceparent goes on unchanged.
@@ -209,10 +212,12 @@ public final class Relay: Service, Sendable {
         }
         defer { for span in spans { span.end() } }
         return await withSpan(MessagingSpans.name(.send, destination: topic), context: .topLevel, ofKind: .client) { send in
-            var attributes = MessagingSpans.attributes(.send, system: system, destination: topic)
-            attributes[MessagingSpans.batchMessageCount] = messages.count
-            send.attributes = attributes
-            for span in spans { send.addLink(SpanLink(context: span.context, attributes: [:])) }
+            if send.isRecording {
+                var attributes = MessagingSpans.attributes(.send, system: system, destination: topic)
+                attributes[MessagingSpans.batchMessageCount] = messages.count
+                send.attributes = attributes
+                for span in spans { send.addLink(SpanLink(context: span.context, attributes: [:])) }
+            }
             do {
                 let confirmed = try await publisher.publishConfirmed(messages, topic: topic)
                 if confirmed.isEmpty {
@@ -222,11 +227,7 @@ public final class Relay: Service, Sendable {
                 await configuration.afterPublish?(events.filter { confirmed.contains($0.id.uuidString.lowercased()) })
                 return (confirmed, nil)
             } catch {
-                let status = SpanStatus(code: .error, message: "\(error)")
-                for span in spans + [send] {
-                    span.recordError(error)
-                    span.setStatus(status)
-                }
+                for span in spans + [send] { span.markFailed(error) }
                 return ([], error)
             }
         }
@@ -239,15 +240,16 @@ public final class Relay: Service, Sendable {
             for event in events {
                 group.addTask { [process] in
                     await withSpan("outbox.process", context: .continuing(headers: event.headers)) { span in
-                        span.attributes["outbox.event.id"] = event.id.uuidString.lowercased()
-                        span.attributes["outbox.event.type"] = event.eventType
-                        span.attributes["outbox.event.attempt"] = event.attempts + 1
+                        if span.isRecording {
+                            span.attributes["outbox.event.id"] = event.id.uuidString.lowercased()
+                            span.attributes["outbox.event.type"] = event.eventType
+                            span.attributes["outbox.event.attempt"] = event.attempts + 1
+                        }
                         do {
                             try await process(event)
                             return (event.id, nil)
                         } catch {
-                            span.recordError(error)
-                            span.setStatus(SpanStatus(code: .error, message: "\(error)"))
+                            span.markFailed(error)
                             return (event.id, self.failure(of: event, error: error, span: span))
                         }
                     }

@@ -107,8 +107,10 @@ public struct EventConsumer: Service {
                 // One inbox transaction for the whole read: its span links to each event's `process`
                 // span, since it belongs to no single one of their traces.
                 let batch = try await withSpan("pizza.inbox.transaction", context: .topLevel, ofKind: .client) { span in
-                    span.attributes[MessagingSpans.batchMessageCount] = events.count
-                    for process in spans { span.addLink(SpanLink(context: process.context, attributes: [:])) }
+                    if span.isRecording {
+                        span.attributes[MessagingSpans.batchMessageCount] = events.count
+                        for process in spans { span.addLink(SpanLink(context: process.context, attributes: [:])) }
+                    }
                     return try await recorder.record(batch: events.map(\.envelope), group: group, checkOrder: checkOrder)
                 }
                 for (index, outcome) in batch.enumerated() {
@@ -135,8 +137,7 @@ public struct EventConsumer: Service {
                 }
                 accepted.insert(event.message.brokerID)
             } catch {
-                span.recordError(error)
-                span.setStatus(SpanStatus(code: .error, message: "\(error)"))
+                span.markFailed(error)
                 logger.info(
                     "event not applied; the broker delivers it again",
                     metadata: [
@@ -155,6 +156,7 @@ public struct EventConsumer: Service {
             context: .continuing(traceparent: envelope.traceparent),
             ofKind: .consumer
         )
+        guard span.isRecording else { return span }
         var attributes = MessagingSpans.attributes(.process, system: subscriber.messagingSystem, destination: topic)
         attributes[MessagingSpans.messageID] = envelope.id
         attributes[MessagingSpans.consumerGroup] = group
