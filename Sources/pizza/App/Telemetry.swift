@@ -75,7 +75,8 @@ struct Telemetry {
         label: String,
         serviceName: String,
         logging: LoggingOptions,
-        options: TelemetryOptions
+        options: TelemetryOptions,
+        defaultLevel: Logger.Level = .info
     ) throws -> Telemetry {
         if let endpoint = options.otlpEndpoint {
             // The flag is the variable by another name: swift-otel reads the environment itself.
@@ -84,7 +85,7 @@ struct Telemetry {
         let environment = ProcessInfo.processInfo.environment
         try TelemetryPlan.validate(environment: environment)
         let plan = TelemetryPlan.resolve(environment: environment)
-        let level = logging.level()
+        let level = logging.level(default: defaultLevel)
         var configuration = OTel.Configuration.default
         configuration.serviceName = serviceName  // OTEL_SERVICE_NAME still wins
         configuration.diagnosticLogLevel = .warning
@@ -118,7 +119,7 @@ struct Telemetry {
             exported = logs.factory
             services.append(logs.service)
         }
-        let logger = logging.bootstrap(label: label, alsoTo: exported)
+        let logger = logging.bootstrap(label: label, defaultLevel: defaultLevel, alsoTo: exported)
 
         var otlpMetrics: (any MetricsFactory)?
         if plan.metrics {

@@ -36,6 +36,7 @@ struct DemoCommand: AsyncParsableCommand {
     @Flag(help: "Keep the services up after the client finishes (Ctrl-C stops).") var keepRunning = false
     @Flag(help: "Keep the data of earlier runs (a SQLite demo file is started afresh otherwise).") var keepData = false
     @OptionGroup var logging: LoggingOptions
+    @OptionGroup var telemetry: TelemetryOptions
 
     static let topic = "pizza-orders"
     static let groups = ["kitchen", "billing"]
@@ -53,7 +54,14 @@ struct DemoCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let logger = logging.bootstrap(label: "pizza.demo", defaultLevel: .warning)
+        let observability = try Telemetry.bootstrap(
+            label: "pizza.demo",
+            serviceName: "pizza-demo",
+            logging: logging,
+            options: telemetry,
+            defaultLevel: .warning
+        )
+        let logger = observability.logger
         if !keepData { try Self.removeSQLiteFiles(databaseURL) }
         let url = try await Self.prepareDemoSchema(databaseURL, fresh: !keepData, logger: logger)
         let database = try await Database.open(url: url, connections: 10, logger: logger)
@@ -117,7 +125,7 @@ struct DemoCommand: AsyncParsableCommand {
             logger: logger
         )
         let services: [any Service] =
-            database.services + store.listener + [
+            observability.services + database.services + store.listener + [
                 PreparedService(name: "migration", prepare: migrate, service: relay, logger: logger)
             ] + consumers + [app]
         let group = ServiceGroup(
