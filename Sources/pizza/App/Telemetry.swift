@@ -71,9 +71,10 @@ struct Telemetry {
     let metrics: ProcessMetrics
     let services: [any Service]
 
+    /// Bootstraps everything for `program` (`producer-api`, `job`, …): its logger is labelled
+    /// `pizza.<program>`, its OpenTelemetry service is named `pizza-<program>` unless OTEL_SERVICE_NAME says otherwise.
     static func bootstrap(
-        label: String,
-        serviceName: String,
+        program: String,
         logging: LoggingOptions,
         options: TelemetryOptions,
         defaultLevel: Logger.Level = .info
@@ -87,7 +88,7 @@ struct Telemetry {
         let plan = TelemetryPlan.resolve(environment: environment)
         let level = logging.level(default: defaultLevel)
         var configuration = OTel.Configuration.default
-        configuration.serviceName = serviceName  // OTEL_SERVICE_NAME still wins
+        configuration.serviceName = "pizza-\(program)"  // OTEL_SERVICE_NAME still wins
         configuration.diagnosticLogLevel = .warning
         configuration.diagnosticLogger = .custom(Logger(label: "otel") { StreamLogHandler.standardError(label: $0) })
         configuration.logs.level = .init(level)
@@ -119,7 +120,7 @@ struct Telemetry {
             exported = logs.factory
             services.append(logs.service)
         }
-        let logger = logging.bootstrap(label: label, defaultLevel: defaultLevel, alsoTo: exported)
+        let logger = logging.bootstrap(label: "pizza.\(program)", defaultLevel: defaultLevel, alsoTo: exported)
 
         var otlpMetrics: (any MetricsFactory)?
         if plan.metrics {

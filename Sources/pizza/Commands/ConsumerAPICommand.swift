@@ -55,8 +55,7 @@ struct ConsumerAPICommand: AsyncParsableCommand {
 
     func run() async throws {
         let observability = try Telemetry.bootstrap(
-            label: "pizza.consumer-api",
-            serviceName: "pizza-consumer-api",
+            program: "consumer-api",
             logging: logging,
             options: telemetry
         )

@@ -55,8 +55,7 @@ struct DemoCommand: AsyncParsableCommand {
 
     func run() async throws {
         let observability = try Telemetry.bootstrap(
-            label: "pizza.demo",
-            serviceName: "pizza-demo",
+            program: "demo",
             logging: logging,
             options: telemetry,
             defaultLevel: .warning

@@ -80,7 +80,7 @@ struct JobCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let observability = try Telemetry.bootstrap(label: "pizza.job", serviceName: "pizza-job", logging: logging, options: telemetry)
+        let observability = try Telemetry.bootstrap(program: "job", logging: logging, options: telemetry)
         let logger = observability.logger
         var relay = RelayConfiguration(
             topic: topic,

@@ -29,8 +29,7 @@ struct ProducerAPICommand: AsyncParsableCommand {
 
     func run() async throws {
         let observability = try Telemetry.bootstrap(
-            label: "pizza.producer-api",
-            serviceName: "pizza-producer-api",
+            program: "producer-api",
             logging: logging,
             options: telemetry
         )
