@@ -34,7 +34,18 @@ extension PostgresOutboxStore {
                     // The predecessor check and per-aggregate lookups.
                     "CREATE INDEX IF NOT EXISTS \(t)_aggregate_idx ON \(t) (aggregate_id, seq)",
                 ]
-            )
+            ),
+            SchemaMigration(
+                component: "outbox:\(t)",
+                version: 2,
+                name: "index_seq_and_failed_events",
+                statements: [
+                    // Pages in commit order (newest first on a dashboard) without sorting the table.
+                    "CREATE UNIQUE INDEX IF NOT EXISTS \(t)_seq_idx ON \(t) (seq)",
+                    // Failed events are few and looked at often: counted and listed from their own index.
+                    "CREATE INDEX IF NOT EXISTS \(t)_failed_idx ON \(t) (seq) WHERE status = 'failed'",
+                ]
+            ),
         ]
     }
 }

@@ -52,7 +52,16 @@ public struct SQLiteOutboxStore: OutboxStore {
                     "CREATE INDEX IF NOT EXISTS \(t)_pending_idx ON \(t) (seq) WHERE status = 'pending'",
                     "CREATE INDEX IF NOT EXISTS \(t)_aggregate_idx ON \(t) (aggregate_id, seq)",
                 ]
-            )
+            ),
+            SchemaMigration(
+                component: "outbox:\(t)",
+                version: 2,
+                name: "index_failed_events",
+                statements: [
+                    // Failed events are few and looked at often (dashboards, retry-all): counted and listed from their own index.
+                    "CREATE INDEX IF NOT EXISTS \(t)_failed_idx ON \(t) (seq) WHERE status = 'failed'"
+                ]
+            ),
         ]
     }
 

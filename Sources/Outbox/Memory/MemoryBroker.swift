@@ -31,6 +31,8 @@ public final class MemoryBroker: MessagePublisher {
         var base = 0
         var groups: [String: Group] = [:]
         var listeners: [UInt64: WakeUpSignal] = [:]
+        /// Subscribed consumers: token → group.
+        var members: [UInt64: String] = [:]
         var end: Int { base + messages.count }
     }
 

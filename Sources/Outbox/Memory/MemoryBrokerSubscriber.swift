@@ -25,6 +25,7 @@ public struct MemoryBrokerSubscriber: MessageSubscriber {
         let token = broker.state.withLock { state -> UInt64 in
             state.nextToken += 1
             state.topics[topic]!.listeners[state.nextToken] = signal
+            state.topics[topic]!.members[state.nextToken] = self.group
             return state.nextToken
         }
         defer { leave(topic: topic, token: token) }
@@ -99,6 +100,7 @@ public struct MemoryBrokerSubscriber: MessageSubscriber {
     func leave(topic: String, token: UInt64) {
         let others = broker.state.withLock { state -> [WakeUpSignal] in
             state.topics[topic]!.listeners[token] = nil
+            state.topics[topic]!.members[token] = nil
             var group = state.topics[topic]!.groups[self.group]!
             let mine = group.pending.filter { $0.value.consumer == token }.keys.sorted()
             for index in mine {

@@ -153,6 +153,56 @@ public final class MemoryOutboxStore: OutboxStore {
         }
     }
 
+    /// A page of events, newest first.
+    public func recent(status: OutboxStatus?, limit: Int, beforeSeq: Int64?) async throws -> [OutboxEvent] {
+        state.withLock { state in
+            Array(
+                state.rows.reversed().lazy.map(\.event)
+                    .filter { $0.seq < (beforeSeq ?? .max) && (status == nil || $0.status == status) }
+                    .prefix(limit)
+            )
+        }
+    }
+
+    /// One event by id.
+    public func event(id: UUID) async throws -> OutboxEvent? {
+        state.withLock { state in state.index[id].map { state.rows[$0].event } }
+    }
+
+    /// Counts (exact up to the limit), the oldest pending age, the last seq and new events by type.
+    public func activity(afterSeq: Int64?, countLimit: Int) async throws -> OutboxActivity {
+        state.withLock { state in
+            var pending = 0
+            var failed = 0
+            var oldestPending: Date?
+            var newEvents: [String: Int] = [:]
+            var newCount = 0
+            for row in state.rows {
+                switch row.event.status {
+                case .pending:
+                    pending += 1
+                    oldestPending = min(oldestPending ?? row.event.createdAt, row.event.createdAt)
+                case .failed: failed += 1
+                case .completed: break
+                }
+                if let afterSeq, row.event.seq > afterSeq, newCount < countLimit {
+                    newEvents[row.event.eventType, default: 0] += 1
+                    newCount += 1
+                }
+            }
+            return OutboxActivity(
+                pending: min(pending, countLimit),
+                failed: min(failed, countLimit),
+                total: state.rows.count,
+                totalIsEstimate: false,
+                countLimit: countLimit,
+                oldestPendingAgeSeconds: oldestPending.map { Date().timeIntervalSince($0) },
+                lastSeq: state.rows.last?.event.seq ?? 0,
+                newEvents: newEvents
+            )
+        }
+    }
+
     /// Requeues one failed event.
     public func retry(id: UUID) async throws -> RetryResult {
         let result = state.withLock { state -> RetryResult in

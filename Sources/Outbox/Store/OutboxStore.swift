@@ -52,6 +52,51 @@ public struct OutboxStats: Sendable, Equatable, Codable {
     }
 }
 
+/// The outbox at a glance, cheap enough to read every second on a table of millions of events:
+/// counts stop at a limit, and a large table's total is the planner's estimate.
+public struct OutboxActivity: Sendable, Equatable {
+    /// Pending events, counted up to `countLimit`.
+    public var pending: Int
+    /// Failed (parked) events, counted up to `countLimit`.
+    public var failed: Int
+    /// Events stored in all; an estimate when `totalIsEstimate`.
+    public var total: Int
+    /// Whether `total` is the database's estimate rather than a count.
+    public var totalIsEstimate: Bool
+    /// The limit the counts stopped at: a count equal to it means "at least".
+    public var countLimit: Int
+    /// Age of the oldest pending event, nil when none is pending.
+    public var oldestPendingAgeSeconds: Double?
+    /// The highest sequence number stored, 0 when the table is empty: pass it back as `afterSeq`.
+    public var lastSeq: Int64
+    /// Events stored after the `afterSeq` asked for, by event type (up to `countLimit` of them).
+    public var newEvents: [String: Int]
+
+    /// Figures as a store read them.
+    public init(
+        pending: Int,
+        failed: Int,
+        total: Int,
+        totalIsEstimate: Bool,
+        countLimit: Int,
+        oldestPendingAgeSeconds: Double?,
+        lastSeq: Int64,
+        newEvents: [String: Int]
+    ) {
+        self.pending = pending
+        self.failed = failed
+        self.total = total
+        self.totalIsEstimate = totalIsEstimate
+        self.countLimit = countLimit
+        self.oldestPendingAgeSeconds = oldestPendingAgeSeconds
+        self.lastSeq = lastSeq
+        self.newEvents = newEvents
+    }
+
+    /// Completed events: the total less pending and failed (an estimate when the total is).
+    public var completed: Int { max(0, total - pending - failed) }
+}
+
 /// What `retry(id:)` did.
 public enum RetryResult: Sendable, Equatable {
     /// The failed event is pending again, with a fresh set of attempts.
@@ -82,6 +127,18 @@ public protocol OutboxStore: Sendable {
 
     /// Up to `limit` events with `status` (any status when nil), oldest first, starting after `afterSeq`.
     func list(status: OutboxStatus?, limit: Int, afterSeq: Int64?) async throws -> [OutboxEvent]
+
+    /// Up to `limit` events with `status` (any status when nil), newest first, starting before
+    /// `beforeSeq` (from the newest when nil): the pages an operator reads.
+    func recent(status: OutboxStatus?, limit: Int, beforeSeq: Int64?) async throws -> [OutboxEvent]
+
+    /// One event by id, nil when there is none.
+    func event(id: UUID) async throws -> OutboxEvent?
+
+    /// Counts, the oldest pending event's age, the last sequence number and the events stored after
+    /// `afterSeq` by type (none asked when nil), each count stopping at `countLimit`: a monitor's
+    /// once-a-second read, one statement where the store has statements.
+    func activity(afterSeq: Int64?, countLimit: Int) async throws -> OutboxActivity
 
     /// Makes one failed event pending again, due now, with its attempts reset (its last error is kept).
     func retry(id: UUID) async throws -> RetryResult

@@ -9,7 +9,64 @@ extension OutboxStoreConformance {
         .init("listPagesByStatus", area: "administration") { try await listPagesByStatus($0) },
         .init("retryRequeuesOnlyFailedEvents", area: "administration") { try await retryRequeuesOnlyFailedEvents($0) },
         .init("retryFailedUnblocksTheAggregate", area: "administration") { try await retryFailedUnblocksTheAggregate($0) },
+        .init("recentPagesNewestFirst", area: "administration") { try await recentPagesNewestFirst($0) },
+        .init("eventByID", area: "administration") { try await eventByID($0) },
+        .init("activityCountsAndNewEvents", area: "administration") { try await activityCountsAndNewEvents($0) },
     ]
+
+    static func recentPagesNewestFirst(_ harness: some OutboxStoreHarness) async throws {
+        try await harness.withStore { (store) async throws in
+            let events = (0..<5).map { Self.event("a\($0)", $0) }
+            try await harness.enqueue(events, into: store)
+            _ = try await store.claim(limit: 2, owner: "r1", leaseDuration: .seconds(30))
+            try await store.complete([.failed(id: events[0].id, error: "x", retryAt: nil), .published(id: events[1].id)], owner: "r1")
+            let newest = try await store.recent(status: nil, limit: 2, beforeSeq: nil)
+            #expect(newest.map(\.id) == [events[4].id, events[3].id])
+            let older = try await store.recent(status: nil, limit: 10, beforeSeq: newest.last?.seq)
+            #expect(older.map(\.id) == [events[2].id, events[1].id, events[0].id])
+            #expect(try await store.recent(status: .failed, limit: 10, beforeSeq: nil).map(\.id) == [events[0].id])
+            #expect(try await store.recent(status: .pending, limit: 2, beforeSeq: newest[0].seq).map(\.id) == [events[3].id, events[2].id])
+        }
+    }
+
+    static func eventByID(_ harness: some OutboxStoreHarness) async throws {
+        try await harness.withStore { (store) async throws in
+            let events = [Self.event("a", 1), Self.event("b", 1)]
+            try await harness.enqueue(events, into: store)
+            _ = try await store.claim(limit: 1, owner: "r1", leaseDuration: .seconds(30))
+            try await store.complete([.failed(id: events[0].id, error: "declined", retryAt: nil)], owner: "r1")
+            let found = try #require(try await store.event(id: events[0].id))
+            #expect(found.id == events[0].id && found.aggregateID == "a" && found.eventType == events[0].eventType)
+            #expect(found.status == .failed && found.attempts == 1 && found.lastError == "declined")
+            #expect(found.payload.contains("ünïcode") && found.headers == ["traceparent": "00-1"])
+            #expect(try await store.event(id: events[1].id)?.status == .pending)
+            #expect(try await store.event(id: UUID()) == nil)
+        }
+    }
+
+    static func activityCountsAndNewEvents(_ harness: some OutboxStoreHarness) async throws {
+        try await harness.withStore { (store) async throws in
+            let empty = try await store.activity(afterSeq: nil, countLimit: 100)
+            #expect(empty.pending == 0 && empty.failed == 0 && empty.total == 0 && empty.lastSeq == 0)
+            #expect(empty.oldestPendingAgeSeconds == nil && empty.newEvents.isEmpty)
+            var events = (0..<4).map { Self.event("a\($0)", $0) }
+            events[3].eventType = "OtherEvent"
+            try await harness.enqueue(Array(events[0..<2]), into: store)
+            _ = try await store.claim(limit: 2, owner: "r1", leaseDuration: .seconds(30))
+            try await store.complete([.failed(id: events[0].id, error: "x", retryAt: nil), .published(id: events[1].id)], owner: "r1")
+            let first = try await store.activity(afterSeq: nil, countLimit: 100)
+            #expect(first.pending == 0 && first.failed == 1 && first.total == 2 && first.completed == 1 && !first.totalIsEstimate)
+            #expect(first.newEvents.isEmpty, "no afterSeq: nothing counted as new")
+            try await harness.enqueue(Array(events[2...]), into: store)
+            let second = try await store.activity(afterSeq: first.lastSeq, countLimit: 100)
+            #expect(second.pending == 2 && second.failed == 1 && second.total == 4 && second.lastSeq > first.lastSeq)
+            #expect(second.newEvents == [events[2].eventType: 1, "OtherEvent": 1])
+            #expect((second.oldestPendingAgeSeconds ?? -1) >= 0)
+            // Counts stop at the limit.
+            let capped = try await store.activity(afterSeq: 0, countLimit: 1)
+            #expect(capped.pending == 1 && capped.failed == 1 && capped.newEvents.values.reduce(0, +) == 1)
+        }
+    }
 
     static func eventsAndStats(_ harness: some OutboxStoreHarness) async throws {
         try await harness.withStore { (store) async throws in
