@@ -37,6 +37,7 @@ struct RedisStreamsHarness: BrokerHarness {
         )
     }
     func uniqueTopic() -> String { TestServers.uniqueName("streams") }
+    func monitor() -> (any TopicMonitor)? { RedisStreamsMonitor(client: client, partitions: partitions) }
     /// A partitioned topic keeps each key's order only.
     var ordering: MessageOrder { partitions > 1 ? .perKey : .publishOrder }
 }

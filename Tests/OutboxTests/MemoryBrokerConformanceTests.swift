@@ -13,6 +13,7 @@ struct MemoryBrokerHarness: BrokerHarness {
         broker.subscriber(group: group, consumer: consumer, onSubscribed: ready)
     }
     func uniqueTopic() -> String { "topic-\(UUID().uuidString)" }
+    func monitor() -> (any TopicMonitor)? { broker }
 }
 
 @Suite("MemoryBroker conformance", .timeLimit(.minutes(2)))

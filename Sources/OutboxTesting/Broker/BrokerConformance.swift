@@ -15,6 +15,8 @@ public protocol BrokerHarness: Sendable {
     func uniqueTopic() -> String
     /// The order the driver keeps: the whole topic's, or only each ordering key's (a partitioned topic).
     var ordering: MessageOrder { get }
+    /// The driver's `TopicMonitor`, nil when it has none (the monitoring cases then pass without running).
+    func monitor() -> (any TopicMonitor)?
 }
 
 /// The order a broker delivers a topic's messages in.
@@ -28,13 +30,15 @@ public enum MessageOrder: Sendable {
 extension BrokerHarness {
     /// Publish order, unless the harness says otherwise.
     public var ordering: MessageOrder { .publishOrder }
+    /// No monitor, unless the harness has one.
+    public func monitor() -> (any TopicMonitor)? { nil }
 }
 
 /// The contract every broker keeps, switched by its declared capabilities (as Watermill's
 /// `pubsub/tests` are by features), one function per case in files by area.
 public enum BrokerConformance {
     /// Every case, area by area.
-    public static var allCases: [BrokerConformanceCase] { delivery + groups + redelivery }
+    public static var allCases: [BrokerConformanceCase] { delivery + groups + redelivery + monitoring }
 
     /// Expects `received` (bodies) to be `sent` in the order `harness` promises.
     static func expectOrder(
