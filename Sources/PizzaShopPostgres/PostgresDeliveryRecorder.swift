@@ -35,7 +35,16 @@ public struct PostgresDeliveryRecorder: DeliveryRecorder {
                     """,
                     "CREATE INDEX IF NOT EXISTS pizza_deliveries_group_idx ON pizza_deliveries (consumer_group, order_id, position)",
                 ]
-            )
+            ),
+            SchemaMigration(
+                component: "pizza-consumer",
+                version: 2,
+                name: "add_pizza_deliveries_committed_at",
+                statements: [
+                    // The event's commit time beside its effect's: commit → effect latency from the table.
+                    "ALTER TABLE pizza_deliveries ADD COLUMN IF NOT EXISTS committed_at timestamptz"
+                ]
+            ),
         ]
 
     public func record(_ envelope: Envelope, group: String, checkOrder: Bool) async throws -> InboxOutcome {
@@ -44,12 +53,12 @@ public struct PostgresDeliveryRecorder: DeliveryRecorder {
 
     public func record(batch envelopes: [Envelope], group: String, checkOrder: [Bool]) async throws -> [InboxOutcome] {
         var messages: [InboxMessage] = []
-        var events: [String: (id: UUID, type: String)] = [:]
+        var events: [String: (id: UUID, type: String, time: Date)] = [:]
         for (envelope, check) in zip(envelopes, checkOrder) {
             guard let eventID = UUID(uuidString: envelope.id) else {
                 throw PizzaShopError(.invalidValue, "event id is not a UUID", field: "id")
             }
-            events[envelope.id] = (eventID, envelope.type)
+            events[envelope.id] = (eventID, envelope.type, envelope.time)
             messages.append(
                 InboxMessage(
                     eventID: envelope.id,
@@ -64,10 +73,12 @@ public struct PostgresDeliveryRecorder: DeliveryRecorder {
             // -- the effects, one row per applied event, positions in batch order
             try await connection.query(
                 """
-                INSERT INTO pizza_deliveries (consumer_group, event_id, order_id, event_type)
-                SELECT \(group), event_id, order_id, event_type
-                FROM unnest(\(ids)::uuid[], \(applied.map(\.aggregateID))::text[], \(applied.map { events[$0.eventID]!.type })::text[])
-                    WITH ORDINALITY AS e(event_id, order_id, event_type, n)
+                INSERT INTO pizza_deliveries (consumer_group, event_id, order_id, event_type, committed_at)
+                SELECT \(group), event_id, order_id, event_type, committed_at
+                FROM unnest(
+                    \(ids)::uuid[], \(applied.map(\.aggregateID))::text[], \(applied.map { events[$0.eventID]!.type })::text[],
+                    \(applied.map { events[$0.eventID]!.time })::timestamptz[]
+                ) WITH ORDINALITY AS e(event_id, order_id, event_type, committed_at, n)
                 ORDER BY n
                 """,
                 logger: logger
@@ -99,6 +110,69 @@ public struct PostgresDeliveryRecorder: DeliveryRecorder {
         for row in rows {
             let (group, eventID, count) = try row.decode((String, UUID, Int).self)
             result.append(.init(group: group, eventID: eventID.uuidString.lowercased(), deliveryCount: count))
+        }
+        return result
+    }
+}
+
+extension PostgresDeliveryRecorder: EffectReader {
+    public func effects(eventIDs: [String], groups: [String]) async throws -> [AppliedEffect] {
+        let ids = eventIDs.compactMap(UUID.init(uuidString:))
+        guard !ids.isEmpty, !groups.isEmpty else { return [] }
+        // -- the inbox rows of these events in these groups (its primary key)
+        return try await readEffects(
+            """
+            SELECT consumer_group, event_id, order_id, first_received_at, delivery_count FROM consumer_inbox
+            WHERE consumer_group = ANY(\(groups)::text[]) AND event_id = ANY(\(ids)::uuid[])
+            ORDER BY first_received_at
+            """
+        )
+    }
+
+    public func effects(orderID: String, groups: [String]) async throws -> [AppliedEffect] {
+        guard !groups.isEmpty else { return [] }
+        // -- one order's effects per group (the deliveries' group index), with the inbox's counts
+        return try await readEffects(
+            """
+            SELECT d.consumer_group, d.event_id, d.order_id, d.delivered_at, coalesce(i.delivery_count, 1)
+            FROM pizza_deliveries d
+            LEFT JOIN consumer_inbox i ON i.consumer_group = d.consumer_group AND i.event_id = d.event_id
+            WHERE d.consumer_group = ANY(\(groups)::text[]) AND d.order_id = \(orderID)
+            ORDER BY d.position
+            """
+        )
+    }
+
+    private func readEffects(_ query: PostgresQuery) async throws -> [AppliedEffect] {
+        var effects: [AppliedEffect] = []
+        for row in try await inbox.client.queryRows(query, logger: logger) {
+            let (group, eventID, orderID, appliedAt, count) = try row.decode((String, UUID, String, Date, Int).self)
+            effects.append(
+                .init(group: group, eventID: eventID.uuidString.lowercased(), orderID: orderID, appliedAt: appliedAt, deliveryCount: count)
+            )
+        }
+        return effects
+    }
+
+    public func recentEffects(afterPosition position: Int64?, limit: Int) async throws -> RecentEffects {
+        guard let position else {
+            // -- where the deliveries end now
+            let rows = try await inbox.client.queryRows("SELECT coalesce(max(position), 0) FROM pizza_deliveries", logger: logger)
+            return RecentEffects(lastPosition: try rows.first?.decode(Int64.self) ?? 0, latencies: [:])
+        }
+        // -- effects after the last look (primary key range), with commit → effect
+        let rows = try await inbox.client.queryRows(
+            """
+            SELECT position, consumer_group, extract(epoch FROM delivered_at - committed_at)::float8
+            FROM pizza_deliveries WHERE position > \(position) ORDER BY position LIMIT \(limit)
+            """,
+            logger: logger
+        )
+        var result = RecentEffects(lastPosition: position, latencies: [:])
+        for row in rows {
+            let (next, group, latency) = try row.decode((Int64, String, Double?).self)
+            result.lastPosition = next
+            if let latency { result.latencies[group, default: []].append(max(0, latency)) }
         }
         return result
     }
