@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "PizzaShop", targets: ["PizzaShop"]),
         .library(name: "PizzaShopPostgres", targets: ["PizzaShopPostgres"]),
         .library(name: "PizzaShopSQLite", targets: ["PizzaShopSQLite"]),
+        .library(name: "PizzaDashboard", targets: ["PizzaDashboard"]),
         .executable(name: "pizza", targets: ["pizza"]),
     ],
     dependencies: [
@@ -105,6 +106,16 @@ let package = Package(
             name: "PizzaShopSQLite",
             dependencies: ["PizzaShop", "OutboxSQLite", .product(name: "SQLiteNIO", package: "sqlite-nio")]
         ),
+        // The outbox dashboard: a Hummingbird web application over any store, broker monitor and effect reader.
+        .target(
+            name: "PizzaDashboard",
+            dependencies: [
+                "Outbox", "PizzaShop",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // The load generator, its report and the delivery ledger: used by the executable and the tests.
         .target(
             name: "PizzaTools",
@@ -117,7 +128,7 @@ let package = Package(
             name: "pizza",
             dependencies: [
                 "Outbox", "OutboxPostgres", "OutboxSQLite", "OutboxRedis", "RESP",
-                "PizzaShop", "PizzaShopPostgres", "PizzaShopSQLite", "PizzaTools",
+                "PizzaShop", "PizzaShopPostgres", "PizzaShopSQLite", "PizzaTools", "PizzaDashboard",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -153,7 +164,7 @@ let package = Package(
         .testTarget(
             name: "PizzaShopTests",
             dependencies: [
-                "PizzaShop", "PizzaShopPostgres", "PizzaShopSQLite", "PizzaTools", "TestSupport", "pizza",
+                "PizzaShop", "PizzaShopPostgres", "PizzaShopSQLite", "PizzaTools", "PizzaDashboard", "TestSupport", "pizza",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

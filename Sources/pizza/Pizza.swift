@@ -23,7 +23,7 @@ struct Pizza: AsyncParsableCommand {
         abstract: "The transactional outbox, shown on a pizza shop.",
         subcommands: [
             DemoCommand.self, VerifyCommand.self, MigrateCommand.self, ProducerAPICommand.self, JobCommand.self,
-            ConsumerAPICommand.self, ClientCommand.self, OutboxCommand.self,
+            ConsumerAPICommand.self, ClientCommand.self, OutboxCommand.self, DashboardCommand.self,
         ]
     )
 }

@@ -31,6 +31,8 @@ public struct PizzaShopError: Error, Sendable, CustomStringConvertible {
         public static let idempotencyKeyReused = Code(rawValue: "idempotency_key_reused")
         /// The admin token is missing or wrong.
         public static let unauthorized = Code(rawValue: "unauthorized")
+        /// Signed in, but this request is not allowed (a read-only dashboard, a missing CSRF token).
+        public static let forbidden = Code(rawValue: "forbidden")
         /// The route exists, the method does not.
         public static let methodNotAllowed = Code(rawValue: "method_not_allowed")
         /// Any other malformed request.
@@ -70,7 +72,7 @@ public struct PizzaShopError: Error, Sendable, CustomStringConvertible {
     }
 
     /// A malformed path, query or header parameter.
-    static func invalidParameter(_ name: String, _ message: String) -> PizzaShopError {
+    package static func invalidParameter(_ name: String, _ message: String) -> PizzaShopError {
         PizzaShopError(.invalidParameter, message, field: name)
     }
 }

@@ -50,7 +50,7 @@ public struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         }
     }
 
-    static func response(status: HTTPResponse.Status, code: String, message: String, field: String?) -> Response {
+    package static func response(status: HTTPResponse.Status, code: String, message: String, field: String?) -> Response {
         let body = ErrorBody(error: .init(code: code, message: message, field: field))
         let data = (try? PizzaJSON.encoder().encode(body)) ?? Data(#"{"error":{"code":"internal_error","message":"internal error"}}"#.utf8)
         return Response(
@@ -75,6 +75,7 @@ extension HTTPResponse.Status {
             // the body is valid, and would be accepted under another key.
             case .conflict, .idempotencyKeyReused: .conflict
             case .unauthorized: .unauthorized
+            case .forbidden: .forbidden
             case .methodNotAllowed: .methodNotAllowed
             case .unavailable: .serviceUnavailable
             default: .internalServerError
@@ -83,7 +84,7 @@ extension HTTPResponse.Status {
 }
 
 /// A JSON response with the shop's encoder.
-func jsonResponse(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
+package func jsonResponse(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
     let data = try PizzaJSON.encoder().encode(value)
     return Response(
         status: status,

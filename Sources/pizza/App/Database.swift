@@ -154,7 +154,7 @@ struct ProducerStore: Sendable {
 /// The consumer's side of a database: the inbox and the deliveries it records, nothing else.
 struct ConsumerInbox: Sendable {
     let database: Database
-    let deliveries: any DeliveryRecorder
+    let deliveries: any DeliveryRecorder & EffectReader
 
     init(_ database: Database) {
         self.database = database

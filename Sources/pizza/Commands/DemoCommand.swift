@@ -5,6 +5,7 @@ import Logging
 import Outbox
 import OutboxPostgres
 import OutboxRedis
+import PizzaDashboard
 import PizzaShop
 import PizzaTools
 import PostgresNIO
@@ -35,6 +36,13 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "Seconds to wait for in-flight events after the client finishes.") var drainTimeout = 60.0
     @Flag(help: "Keep the services up after the client finishes (Ctrl-C stops).") var keepRunning = false
     @Flag(help: "Keep the data of earlier runs (a SQLite demo file is started afresh otherwise).") var keepData = false
+    @Flag(help: "Serve the outbox dashboard while the demo runs (with --keep-running it stays up).") var dashboard = false
+    @Option(help: "Port of the dashboard (0 picks a free one).") var dashboardPort = 8090
+    @Option(
+        name: .customLong("admin-token"),
+        help: "The dashboard's sign-in token (env ADMIN_TOKEN; default a random one, printed at start)."
+    )
+    var adminToken: String?
     @OptionGroup var logging: LoggingOptions
     @OptionGroup var telemetry: TelemetryOptions
 
@@ -48,6 +56,7 @@ struct DemoCommand: AsyncParsableCommand {
         guard (0...1).contains(statusChanges) else { throw ValidationError("--status-changes must be within 0...1") }
         guard simulateLatencyMs >= 0 else { throw ValidationError("--simulate-latency-ms must not be negative") }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be within 0...65535") }
+        guard (0...65535).contains(dashboardPort) else { throw ValidationError("--dashboard-port must be within 0...65535") }
         guard maxAttempts >= 1 else { throw ValidationError("--max-attempts must be at least 1") }
         guard retryInitial > 0 else { throw ValidationError("--retry-initial must be positive") }
         guard drainTimeout >= 0 else { throw ValidationError("--drain-timeout must not be negative") }
@@ -127,9 +136,10 @@ struct DemoCommand: AsyncParsableCommand {
             observability.services + database.services + store.listener + [
                 PreparedService(name: "migration", prepare: migrate, service: relay, logger: logger)
             ] + consumers + [app]
+        let dashboardServices = self.dashboard ? try makeDashboard(store: store, inbox: inbox, monitor: brokerSetup.monitor, logger: logger) : []
         let group = ServiceGroup(
             configuration: .init(
-                services: services.map { .init(service: $0) }
+                services: (services + dashboardServices).map { .init(service: $0) }
                     + [.init(service: runner, successTerminationBehavior: .gracefullyShutdownGroup)],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
@@ -157,7 +167,8 @@ struct DemoCommand: AsyncParsableCommand {
                 subscriber: { group, ready in
                     broker.subscriber(group: group, consumer: "demo", onSubscribed: ready)
                 },
-                close: {}
+                close: {},
+                monitor: broker
             )
         }
         let configuration: RedisConfiguration
@@ -172,8 +183,34 @@ struct DemoCommand: AsyncParsableCommand {
             subscriber: { _, ready in
                 RedisPubSubSubscriber(configuration: configuration, logger: logger, onSubscribed: ready)
             },
-            close: { await client.close() }
+            close: { await client.close() },
+            monitor: nil
         )
+    }
+
+    /// The dashboard over the demo's database and broker: its sampler and its server.
+    private func makeDashboard(store: ProducerStore, inbox: ConsumerInbox, monitor: (any TopicMonitor)?, logger: Logger) throws -> [any Service] {
+        let given = flagOrEnvironment(adminToken, "ADMIN_TOKEN")
+        let token = given ?? DashboardSessions.randomToken()
+        let sources = DashboardSources(
+            store: store.outbox,
+            orders: store.repository,
+            topic: Self.topic,
+            monitor: monitor,
+            effects: inbox.deliveries,
+            groups: Self.groups
+        )
+        let sampler = DashboardSampler(sources: sources, logger: logger)
+        let app = Application(
+            router: Dashboard(sources: sources, sampler: sampler, access: .token(token)).router(),
+            configuration: .init(address: .hostname("127.0.0.1", port: dashboardPort), serverName: "pizza-dashboard"),
+            onServerRunning: { channel in
+                let url = "http://127.0.0.1:\(channel.localAddress?.port ?? 0)/"
+                print("dashboard: \(url)  sign in with \(given != nil ? "your admin token" : "the admin token \(token)")")
+            },
+            logger: logger
+        )
+        return [sampler, app]
     }
 
     /// On PostgreSQL the demo keeps to its own schema (`pizza_demo` unless the URL names one),
@@ -223,4 +260,6 @@ struct DemoBroker {
     let publisher: any MessagePublisher
     let subscriber: (_ group: String, _ ready: @escaping @Sendable () -> Void) -> any MessageSubscriber
     let close: () async -> Void
+    /// The broker's view of the topic, for the dashboard (the in-process broker has one).
+    let monitor: (any TopicMonitor)?
 }

@@ -1,0 +1,70 @@
+import Foundation
+import Outbox
+
+/// One second of the system as the dashboard's sampler saw it.
+public struct DashboardSample: Sendable, Equatable, Codable {
+    /// When it was read (seconds since 1970).
+    public var time: Double
+    /// Orders stored per second since the previous sample.
+    public var ordersPerSecond: Double?
+    /// Events stored per second since the previous sample.
+    public var eventsPerSecond: Double?
+    /// Messages the broker took per second since the previous sample.
+    public var publishedPerSecond: Double?
+    public var pending: Int
+    public var failed: Int
+    public var completed: Int
+    /// Whether `completed` comes from the database's row estimate.
+    public var completedIsEstimate: Bool
+    /// The limit counts stop at.
+    public var countLimit: Int
+    public var oldestPendingAgeSeconds: Double?
+    /// Commit → effect over the effects of this second, all groups (nil without effects).
+    public var latencyP50: Double?
+    public var latencyP99: Double?
+    /// Effects applied in this second.
+    public var effects: Int
+    public var groups: [GroupSample]
+    /// What could not be read this time (the other figures are still shown).
+    public var errors: [String]
+
+    /// One consumer group in a sample.
+    public struct GroupSample: Sendable, Equatable, Codable {
+        public var name: String
+        public var delivered: Int?
+        public var lag: Int?
+        public var pending: Int
+        public var members: Int
+        public var idleSeconds: Double?
+        public var latencyP50: Double?
+        public var latencyP99: Double?
+
+        enum CodingKeys: String, CodingKey {
+            case name, delivered, lag, pending, members
+            case idleSeconds = "idle_seconds"
+            case latencyP50 = "latency_p50"
+            case latencyP99 = "latency_p99"
+        }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case time
+        case ordersPerSecond = "orders_per_second"
+        case eventsPerSecond = "events_per_second"
+        case publishedPerSecond = "published_per_second"
+        case pending, failed, completed
+        case completedIsEstimate = "completed_is_estimate"
+        case countLimit = "count_limit"
+        case oldestPendingAgeSeconds = "oldest_pending_age_seconds"
+        case latencyP50 = "latency_p50"
+        case latencyP99 = "latency_p99"
+        case effects, groups, errors
+    }
+
+    /// The `q` quantile of sorted values (nearest rank), nil when there are none.
+    static func quantile(_ sorted: [Double], _ q: Double) -> Double? {
+        guard !sorted.isEmpty else { return nil }
+        let rank = Int((q * Double(sorted.count)).rounded(.up)) - 1
+        return sorted[min(max(rank, 0), sorted.count - 1)]
+    }
+}
