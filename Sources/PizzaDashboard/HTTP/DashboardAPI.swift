@@ -240,8 +240,13 @@ struct DashboardAPI: Sendable {
                 )
             )
         }
-        entries.sort { $0.time < $1.time }
-        return OrderTimeline(order: view?.order, entries: entries)
+        // Times are stored to the millisecond (some rounded): compare at that precision, and keep
+        // the natural order (stored, published, took effect) among equal times.
+        let ordered = entries.enumerated().sorted {
+            let (a, b) = ((($0.element.time.timeIntervalSince1970 * 1000).rounded()), (($1.element.time.timeIntervalSince1970 * 1000).rounded()))
+            return a != b ? a < b : $0.offset < $1.offset
+        }
+        return OrderTimeline(order: view?.order, entries: ordered.map(\.element))
     }
 
     /// The new status an `OrderStatusChanged` event carries.
