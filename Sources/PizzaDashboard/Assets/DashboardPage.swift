@@ -11,6 +11,7 @@ enum DashboardPage {
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <meta name="csrf-token" content="\(escape(csrfToken))">
         <meta name="read-only" content="\(readOnly ? "true" : "false")">
+        <link rel="icon" href="data:,">
         <title>Pizza Outbox dashboard</title>
         <link rel="stylesheet" href="/assets/dashboard.css">
         <script src="/assets/dashboard.js" defer></script>
@@ -45,6 +46,7 @@ enum DashboardPage {
         <head>
         <meta charset="utf-8">
         <meta name="viewport" content="width=device-width, initial-scale=1">
+        <link rel="icon" href="data:,">
         <title>Sign in · Pizza Outbox dashboard</title>
         <link rel="stylesheet" href="/assets/dashboard.css">
         </head>

@@ -52,7 +52,7 @@ public struct Dashboard: Sendable {
         self.sessions = sessions
     }
 
-    /// The router: `/`, `/login`, `/logout`, `/assets/…`, `/api/…`.
+    /// The router: `/`, `/login`, `/logout`, `/healthz`, `/assets/…`, `/api/…`.
     public func router() -> Router<BasicRequestContext> {
         let router = Router()
         router.add(middleware: SecurityHeadersMiddleware())
@@ -73,6 +73,10 @@ public struct Dashboard: Sendable {
             var response = Self.redirect("/login")
             response.setCookie(sessionCookie("", maxAge: 0))
             return response
+        }
+        // For supervisors and scripts: answers once the server listens; shows nothing.
+        router.get("healthz") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: "ok\n")))
         }
         router.get("assets/dashboard.js") { _, _ in Self.asset(DashboardScript.source, type: "text/javascript; charset=utf-8") }
         router.get("assets/dashboard.css") { _, _ in Self.asset(DashboardStyle.source, type: "text/css; charset=utf-8") }
