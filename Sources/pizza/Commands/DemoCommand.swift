@@ -136,7 +136,8 @@ struct DemoCommand: AsyncParsableCommand {
             observability.services + database.services + store.listener + [
                 PreparedService(name: "migration", prepare: migrate, service: relay, logger: logger)
             ] + consumers + [app]
-        let dashboardServices = self.dashboard ? try makeDashboard(store: store, inbox: inbox, monitor: brokerSetup.monitor, logger: logger) : []
+        let dashboardServices =
+            self.dashboard ? try makeDashboard(store: store, inbox: inbox, monitor: brokerSetup.monitor, migrate: migrate, logger: logger) : []
         let group = ServiceGroup(
             configuration: .init(
                 services: (services + dashboardServices).map { .init(service: $0) }
@@ -189,7 +190,13 @@ struct DemoCommand: AsyncParsableCommand {
     }
 
     /// The dashboard over the demo's database and broker: its sampler and its server.
-    private func makeDashboard(store: ProducerStore, inbox: ConsumerInbox, monitor: (any TopicMonitor)?, logger: Logger) throws -> [any Service] {
+    private func makeDashboard(
+        store: ProducerStore,
+        inbox: ConsumerInbox,
+        monitor: (any TopicMonitor)?,
+        migrate: @escaping @Sendable () async throws -> Void,
+        logger: Logger
+    ) throws -> [any Service] {
         let given = flagOrEnvironment(adminToken, "ADMIN_TOKEN")
         let token = given ?? DashboardSessions.randomToken()
         let sources = DashboardSources(
@@ -210,7 +217,8 @@ struct DemoCommand: AsyncParsableCommand {
             },
             logger: logger
         )
-        return [sampler, app]
+        // Sampling starts once the tables exist.
+        return [PreparedService(name: "migration", prepare: migrate, service: sampler, logger: logger), app]
     }
 
     /// On PostgreSQL the demo keeps to its own schema (`pizza_demo` unless the URL names one),
