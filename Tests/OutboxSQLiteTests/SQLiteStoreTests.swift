@@ -63,7 +63,11 @@ struct SQLiteStoreConformanceTests {
     @Test func migrationsApplyOnce() async throws {
         try await withTemporaryStorage { storage in
             let store = try SQLiteOutboxStore(storage: storage)
-            #expect(try await storage.migrate(store.migrations) == ["outbox:pizza_order_outbox/0001_create_outbox"])
+            #expect(
+                try await storage.migrate(store.migrations) == [
+                    "outbox:pizza_order_outbox/0001_create_outbox", "outbox:pizza_order_outbox/0002_index_failed_events",
+                ]
+            )
             #expect(try await storage.migrate(store.migrations).isEmpty)
         }
     }
