@@ -4,18 +4,14 @@ enum DashboardPage {
     /// The application shell: the header, an empty `main` the script fills, the CSRF token.
     static func page(csrfToken: String, readOnly: Bool, signedIn: Bool) -> String {
         """
-        <!doctype html>
-        <html lang="en">
-        <head>
-        <meta charset="utf-8">
-        <meta name="viewport" content="width=device-width, initial-scale=1">
-        <meta name="csrf-token" content="\(escape(csrfToken))">
-        <meta name="read-only" content="\(readOnly ? "true" : "false")">
-        <link rel="icon" href="data:,">
-        <title>Pizza Outbox dashboard</title>
-        <link rel="stylesheet" href="/assets/dashboard.css">
-        <script src="/assets/dashboard.js" defer></script>
-        </head>
+        \(head(
+            title: "Pizza Outbox dashboard",
+            extra: """
+                <meta name="csrf-token" content="\(escape(csrfToken))">
+                <meta name="read-only" content="\(readOnly ? "true" : "false")">
+                <script src="/assets/dashboard.js" defer></script>
+                """
+        ))
         <body>
         <header>
           <h1>Pizza Outbox</h1>
@@ -41,15 +37,7 @@ enum DashboardPage {
     /// The sign-in form, with an error line after a refused attempt.
     static func signIn(error: String?) -> String {
         """
-        <!doctype html>
-        <html lang="en">
-        <head>
-        <meta charset="utf-8">
-        <meta name="viewport" content="width=device-width, initial-scale=1">
-        <link rel="icon" href="data:,">
-        <title>Sign in · Pizza Outbox dashboard</title>
-        <link rel="stylesheet" href="/assets/dashboard.css">
-        </head>
+        \(head(title: "Sign in · Pizza Outbox dashboard"))
         <body class="sign-in">
         <main>
           <h1>Pizza Outbox</h1>
@@ -63,6 +51,22 @@ enum DashboardPage {
         </main>
         </body>
         </html>
+        """
+    }
+
+    /// The document's start up to `</head>`: the stylesheet, no favicon request, then `extra`.
+    static func head(title: String, extra: String = "") -> String {
+        """
+        <!doctype html>
+        <html lang="en">
+        <head>
+        <meta charset="utf-8">
+        <meta name="viewport" content="width=device-width, initial-scale=1">
+        <link rel="icon" href="data:,">
+        <title>\(escape(title))</title>
+        <link rel="stylesheet" href="/assets/dashboard.css">
+        \(extra)
+        </head>
         """
     }
 

@@ -14,6 +14,9 @@ enum DashboardScript {
           let samples = [];
           let info = { has_broker: false, has_consumer_database: false, topic: "" };
           let view = null;
+          // Each navigation's number: a render whose data arrives after a newer navigation drops it.
+          let generation = 0;
+          function stale(token) { return token !== generation; }
 
           // ---- small DOM helpers: text only ----
           function el(tag, attributes, children) {
@@ -174,13 +177,14 @@ enum DashboardScript {
               }) : [el("tr", {}, [el("td", { colspan: head.length, class: "muted", text: "no events" })])]),
             ]);
           }
-          async function renderEvents(params) {
+          async function renderEvents(params, token) {
             const status = params.get("status") || "";
             const query = new URLSearchParams();
             if (status) query.set("status", status);
             if (params.get("before")) query.set("before", params.get("before"));
             if (params.get("q")) query.set("q", params.get("q"));
             const page = await api("/api/events?" + query.toString());
+            if (stale(token)) return;
             clear(main);
             main.appendChild(el("h2", { text: params.get("q") ? "Events matching " + params.get("q") : "Events, newest first" }));
             const select = el("select", { id: "status-filter", "aria-label": "Status" }, ["", "pending", "completed", "failed"].map(function (s) {
@@ -220,8 +224,9 @@ enum DashboardScript {
             node.textContent = text;
           }
 
-          async function renderEvent(id) {
+          async function renderEvent(id, token) {
             const detail = await api("/api/events/" + encodeURIComponent(id));
+            if (stale(token)) return;
             const e = detail.event;
             clear(main);
             main.appendChild(el("h2", { text: e.event_type + " " + e.id }));
@@ -267,8 +272,9 @@ enum DashboardScript {
             main.appendChild(el("pre", { id: "headers", text: JSON.stringify(e.headers, null, 2) }));
           }
 
-          async function renderOrder(id) {
+          async function renderOrder(id, token) {
             const timeline = await api("/api/orders/" + encodeURIComponent(id));
+            if (stale(token)) return;
             clear(main);
             main.appendChild(el("h2", { text: "Order " + id }));
             const o = timeline.order;
@@ -288,8 +294,10 @@ enum DashboardScript {
             })));
           }
 
-          async function renderFailed() {
+          async function renderFailed(token) {
+            if (token === undefined) token = ++generation;
             const page = await api("/api/events?status=failed&limit=500");
+            if (stale(token)) return;
             clear(main);
             main.appendChild(el("h2", { text: "Failed events" }));
             const toolbar = el("div", { class: "toolbar", id: "failed-toolbar" });
@@ -335,19 +343,20 @@ enum DashboardScript {
             const [path, queryText] = hash.slice(1).split("?");
             const params = new URLSearchParams(queryText || "");
             const parts = path.split("/").filter(Boolean);
+            const token = ++generation;
             view = parts[0] || "overview";
             document.querySelectorAll("nav a").forEach(function (a) {
               a.classList.toggle("active", a.id === "nav-" + (view === "orders" ? "events" : view));
             });
             try {
               if (view === "overview") renderOverview();
-              else if (view === "events" && parts[1]) await renderEvent(decodeURIComponent(parts[1]));
-              else if (view === "events") await renderEvents(params);
-              else if (view === "orders" && parts[1]) await renderOrder(decodeURIComponent(parts[1]));
-              else if (view === "failed") await renderFailed();
+              else if (view === "events" && parts[1]) await renderEvent(decodeURIComponent(parts[1]), token);
+              else if (view === "events") await renderEvents(params, token);
+              else if (view === "orders" && parts[1]) await renderOrder(decodeURIComponent(parts[1]), token);
+              else if (view === "failed") await renderFailed(token);
               else { view = "overview"; renderOverview(); }
             } catch (error) {
-              showError(error);
+              if (!stale(token)) showError(error);
             }
           }
           window.addEventListener("hashchange", route);

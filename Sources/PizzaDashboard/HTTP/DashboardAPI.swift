@@ -95,18 +95,11 @@ struct DashboardAPI: Sendable {
 
     /// `GET /api/events?status=&before=&limit=&q=`: newest first; `q` is an event id or an order id.
     func events(_ request: Request) async throws -> EventPage {
-        let query = request.uri.queryParameters
-        var status: OutboxStatus?
-        if let text = query["status"], !text.isEmpty {
-            guard let parsed = OutboxStatus(rawValue: String(text)) else {
-                let names = OutboxStatus.allCases.map(\.rawValue).joined(separator: ", ")
-                throw PizzaShopError.invalidParameter("status", "status must be one of \(names)")
-            }
-            status = parsed
-        }
-        let limit = try Self.integer(query["limit"], "limit", default: 50, range: 1...Dashboard.maxLimit)
-        let before = try query["before"].map { Int64(try Self.integer($0, "before", default: 0, range: 1...Int.max)) }
-        if let text = query["q"]?.trimmingCharacters(in: .whitespaces), !text.isEmpty {
+        let status = try AdminAPI.status(request)
+        let limit = try AdminAPI.integer(request, "limit", default: 50, range: 1...Dashboard.maxLimit)
+        // 0 (absent) starts from the newest event.
+        let before = try AdminAPI.integer(request, "before", default: 0, range: 0...Int.max)
+        if let text = request.uri.queryParameters["q"]?.trimmingCharacters(in: .whitespaces), !text.isEmpty {
             guard let id = UUID(uuidString: text) else {
                 throw PizzaShopError.invalidParameter("q", "q must be an event id or an order id (a UUID)")
             }
@@ -117,7 +110,7 @@ struct DashboardAPI: Sendable {
             let matching = found.filter { status == nil || $0.status == status }
             return EventPage(events: matching.prefix(limit).map(EventSummary.init), nextBefore: nil)
         }
-        let events = try await sources.store.recent(status: status, limit: limit, beforeSeq: before)
+        let events = try await sources.store.recent(status: status, limit: limit, beforeSeq: before == 0 ? nil : Int64(before))
         return EventPage(events: events.map(EventSummary.init), nextBefore: events.count == limit ? events.last?.seq : nil)
     }
 
@@ -278,13 +271,5 @@ struct DashboardAPI: Sendable {
         let count = try await sources.store.retryFailed(limit: DashboardSampler.countLimit)
         logger.info("failed events requeued from the dashboard", metadata: ["outbox.requeued": "\(count)"])
         return RetryResult(requeued: count, event: nil)
-    }
-
-    static func integer(_ text: Substring?, _ name: String, default fallback: Int, range: ClosedRange<Int>) throws(PizzaShopError) -> Int {
-        guard let text else { return fallback }
-        guard let value = Int(text), range.contains(value) else {
-            throw PizzaShopError.invalidParameter(name, "\(name) must be an integer from \(range.lowerBound) to \(range.upperBound)")
-        }
-        return value
     }
 }

@@ -46,14 +46,7 @@ public struct AdminAPI: Sendable {
     }
 
     func list(_ request: Request) async throws -> Response {
-        var status: OutboxStatus?
-        if let text = request.uri.queryParameters["status"] {
-            guard let parsed = OutboxStatus(rawValue: String(text)) else {
-                let names = OutboxStatus.allCases.map(\.rawValue).joined(separator: ", ")
-                throw PizzaShopError.invalidParameter("status", "status must be one of \(names)")
-            }
-            status = parsed
-        }
+        let status = try Self.status(request)
         let limit = try Self.integer(request, "limit", default: 100, range: 1...Self.maxLimit)
         let after = try Self.integer(request, "after", default: 0, range: 0...Int.max)
         let events = try await store.list(status: status, limit: limit, afterSeq: Int64(after))
@@ -65,7 +58,18 @@ public struct AdminAPI: Sendable {
         )
     }
 
-    static func integer(_ request: Request, _ name: String, default fallback: Int, range: ClosedRange<Int>) throws(PizzaShopError) -> Int {
+    /// The `status` query parameter: nil when absent or empty, else one of the outbox's statuses (400 naming it otherwise).
+    package static func status(_ request: Request) throws(PizzaShopError) -> OutboxStatus? {
+        guard let text = request.uri.queryParameters["status"], !text.isEmpty else { return nil }
+        guard let status = OutboxStatus(rawValue: String(text)) else {
+            let names = OutboxStatus.allCases.map(\.rawValue).joined(separator: ", ")
+            throw PizzaShopError.invalidParameter("status", "status must be one of \(names)")
+        }
+        return status
+    }
+
+    /// An integer query parameter within `range`, `fallback` when absent (400 naming it otherwise).
+    package static func integer(_ request: Request, _ name: String, default fallback: Int, range: ClosedRange<Int>) throws(PizzaShopError) -> Int {
         guard let text = request.uri.queryParameters[Substring(name)] else { return fallback }
         guard let value = Int(text), range.contains(value) else {
             throw PizzaShopError.invalidParameter(name, "\(name) must be an integer from \(range.lowerBound) to \(range.upperBound)")
