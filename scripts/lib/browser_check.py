@@ -7,6 +7,8 @@ what it saw instead. Screenshots of the overview and of an event's detail are wr
 
 import argparse
 import json
+import shlex
+import subprocess
 import sys
 import time
 import urllib.request
@@ -38,7 +40,10 @@ def main():
     parser.add_argument("--token", required=True)
     parser.add_argument("--declined-user", required=True)
     parser.add_argument("--screenshots", required=True)
+    parser.add_argument("--job-command", required=True, help="starts the relay once the backlog has been seen")
+    parser.add_argument("--job-log", required=True)
     args = parser.parse_args()
+    job = None
 
     options = webdriver.ChromeOptions()
     options.binary_location = "/usr/bin/chromium"
@@ -92,8 +97,14 @@ def main():
 
         # The overview: live, with the backlog's figures and the groups.
         step("the page is live (Server-Sent Events)", lambda: text("#live") == "live")
-        step("the overview shows the completed orders",
-             lambda: int(text("#card-completed .value").replace(",", "").lstrip("≈ ")) >= 40)
+        step("the overview shows the backlog: 40 orders pending, none completed",
+             lambda: text("#card-pending .value") == "40" and text("#card-completed .value") == "0")
+        step("the oldest pending order's age is shown", lambda: text("#card-oldest .value").endswith(" s"))
+        with open(args.job_log, "w") as log:
+            job = subprocess.Popen(shlex.split(args.job_command), stdout=log, stderr=subprocess.STDOUT)
+        step("the backlog drains once the job runs",
+             lambda: text("#card-pending .value") == "0"
+             and int(text("#card-completed .value").replace(",", "").lstrip("≈ ")) >= 40, timeout=20)
         step("the consumer group is listed", lambda: "kitchen" in text("#groups"))
 
         # Orders posted while the page is open move the numbers and the chart within 2 s.
@@ -182,6 +193,10 @@ def main():
             print("  ok   no console errors")
     finally:
         driver.quit()
+        if job:
+            job.terminate()
+            if job.wait(timeout=30) != 0:
+                failures.append("the job did not stop cleanly")
 
     if failures:
         print(f"browser check: {len(failures)} failed: {', '.join(failures)}")
