@@ -17,6 +17,7 @@ public struct RedisStreamsMonitor: TopicMonitor {
         self.partitions = max(1, partitions)
     }
 
+    /// The topic's streams' `entries-added` and lengths, and each group summed over them.
     public func state(topic: String) async throws -> TopicState {
         let streams = StreamPartitions(topic: topic, count: partitions).streams
         let infos = try await redis.pipeline(

@@ -88,7 +88,7 @@ import Testing
                 #expect(body["pending"] as? Int == 1 && body["completed"] as? Int == 1 && body["failed"] as? Int == 1)
                 #expect(body["oldest_pending_age_seconds"] is Double)
             }
-            for bad in ["status=lost", "limit=0", "limit=x", "after=-1"] {
+            for bad in ["status=lost", "status=", "limit=0", "limit=x", "after=-1"] {
                 try await client.execute(uri: "/admin/outbox?\(bad)", method: .get, headers: auth) { response in
                     #expect(response.status == .badRequest)
                     let field = try ProducerAPITests.errorMember(response.body, "field")

@@ -106,6 +106,8 @@ def main():
              lambda: text("#card-pending .value") == "0"
              and int(text("#card-completed .value").replace(",", "").lstrip("≈ ")) >= 40, timeout=20)
         step("the consumer group is listed", lambda: "kitchen" in text("#groups"))
+        step("the group has its charts (read/s, lag and pending, latency)",
+             lambda: len(driver.find_elements(By.CSS_SELECTOR, '#groups tr[data-group="kitchen"] svg.spark polyline')) >= 3)
 
         # Orders posted while the page is open move the numbers and the chart within 2 s.
         before_completed = int(text("#card-completed .value").replace(",", "").lstrip("≈ "))

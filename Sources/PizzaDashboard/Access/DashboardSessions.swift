@@ -8,6 +8,7 @@ public final class DashboardSessions: Sendable {
     public struct Session: Sendable, Equatable {
         /// Sent back in `X-CSRF-Token` with every state-changing request.
         public var csrfToken: String
+        /// When the sign-in ends.
         public var expires: ContinuousClock.Instant
     }
 
@@ -17,6 +18,7 @@ public final class DashboardSessions: Sendable {
     let capacity: Int
     private let sessions = Mutex([String: Session]())
 
+    /// Sessions that last `lifetime`, at most `capacity` of them.
     public init(lifetime: Duration = .seconds(12 * 3600), capacity: Int = 10_000) {
         self.lifetime = lifetime
         self.capacity = capacity

@@ -130,23 +130,46 @@ enum DashboardScript {
             main.appendChild(el("h2", { text: "Overview" }));
             main.appendChild(cards);
             main.appendChild(el("h2", { text: "Consumer groups" }));
-            const rows = s.groups.map(function (g) {
+            // Each group's history: read/s (from its delivered count), lag and pending, p50 and p99.
+            function groupSeries(name, field) {
+              return samples.map(function (x) {
+                const g = x.groups.find(function (y) { return y.name === name; });
+                return g ? g[field] : null;
+              });
+            }
+            function readRate(name) {
+              const delivered = groupSeries(name, "delivered");
+              return delivered.map(function (value, i) {
+                if (i === 0 || value === null || value === undefined || delivered[i - 1] === null || delivered[i - 1] === undefined) return null;
+                return Math.max(0, value - delivered[i - 1]) / Math.max(0.001, samples[i].time - samples[i - 1].time);
+              });
+            }
+            function spark(id, first, second) {
+              const node = chart(id, first, second);
+              node.setAttribute("class", "spark");
+              return node;
+            }
+            const rows = s.groups.map(function (g, index) {
               return el("tr", { "data-group": g.name }, [
                 el("td", { text: g.name }),
                 el("td", { class: "num", text: number(g.delivered) }),
+                el("td", { class: "chart" }, [spark("chart-group-" + index + "-read", readRate(g.name))]),
                 el("td", { class: "num", text: number(g.lag) }),
                 el("td", { class: "num", text: number(g.pending) }),
+                el("td", { class: "chart" }, [spark("chart-group-" + index + "-backlog", groupSeries(g.name, "lag"), groupSeries(g.name, "pending"))]),
                 el("td", { class: "num", text: number(g.members) }),
                 el("td", { class: "num", text: g.idle_seconds === null || g.idle_seconds === undefined ? "–" : age(g.idle_seconds) }),
                 el("td", { class: "num", text: milliseconds(g.latency_p50) }),
                 el("td", { class: "num", text: milliseconds(g.latency_p99) }),
+                el("td", { class: "chart" }, [spark("chart-group-" + index + "-latency", groupSeries(g.name, "latency_p50"), groupSeries(g.name, "latency_p99"))]),
               ]);
             });
+            const headings = ["Group", "Delivered", "Read / s", "Lag", "Pending", "Lag · pending", "Members", "Idle", "p50", "p99", "p50 · p99"];
             main.appendChild(el("table", { id: "groups" }, [
-              el("thead", {}, [el("tr", {}, ["Group", "Delivered", "Lag", "Pending", "Members", "Idle", "p50", "p99"].map(function (h, i) {
+              el("thead", {}, [el("tr", {}, headings.map(function (h, i) {
                 return el("th", { class: i ? "num" : null, text: h });
               }))]),
-              el("tbody", {}, rows.length ? rows : [el("tr", {}, [el("td", { colspan: 8, class: "muted", text: "no consumer groups yet" })])]),
+              el("tbody", {}, rows.length ? rows : [el("tr", {}, [el("td", { colspan: headings.length, class: "muted", text: "no consumer groups yet" })])]),
             ]));
             if (s.errors && s.errors.length) main.appendChild(el("p", { class: "message error", text: "last sample incomplete: " + s.errors.join("; ") }));
             main.appendChild(el("p", { class: "muted", text: "Sampled " + new Date(s.time * 1000).toLocaleTimeString() + "; charts show the last 15 minutes." }));

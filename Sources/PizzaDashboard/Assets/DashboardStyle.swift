@@ -32,6 +32,11 @@ enum DashboardStyle {
         .card svg polyline.second { stroke: #2563eb; }
         .card svg line { stroke: var(--line); stroke-width: 1; vector-effect: non-scaling-stroke; }
         .card.alert .value { color: var(--bad); }
+        td.chart { width: 130px; padding: 2px 8px; }
+        svg.spark { width: 120px; height: 28px; display: block; }
+        svg.spark polyline { fill: none; stroke: var(--accent); stroke-width: 1.2; vector-effect: non-scaling-stroke; }
+        svg.spark polyline.second { stroke: #2563eb; }
+        svg.spark line { stroke: var(--line); stroke-width: 1; vector-effect: non-scaling-stroke; }
         table { border-collapse: collapse; width: 100%; background: var(--card); border: 1px solid var(--line); }
         th, td { text-align: left; padding: 6px 8px; border-bottom: 1px solid var(--line); vertical-align: top; }
         th { font-size: 12px; color: var(--muted); font-weight: 600; }

@@ -69,6 +69,7 @@ public final class DashboardSampler: Service, Sendable {
         return stream
     }
 
+    /// Samples every interval until graceful shutdown, then ends every listener's stream.
     public func run() async throws {
         // Listeners end with the sampler, so that open event streams let the server stop.
         defer {
@@ -171,7 +172,8 @@ public final class DashboardSampler: Service, Sendable {
             }
         }
         sample.errors = errors
-        if !errors.isEmpty { logger.warning("dashboard sample incomplete", metadata: ["errors": "\(errors)"]) }
+        // A sample cut short by shutdown is not worth a warning.
+        if !errors.isEmpty, !Task.isCancelled { logger.warning("dashboard sample incomplete", metadata: ["errors": "\(errors)"]) }
 
         let listeners = state.withLock { state in
             state.cursor = next

@@ -58,9 +58,10 @@ public struct AdminAPI: Sendable {
         )
     }
 
-    /// The `status` query parameter: nil when absent or empty, else one of the outbox's statuses (400 naming it otherwise).
+    /// The `status` query parameter: nil when absent, else one of the outbox's statuses (400 naming it
+    /// otherwise, an empty value included).
     package static func status(_ request: Request) throws(PizzaShopError) -> OutboxStatus? {
-        guard let text = request.uri.queryParameters["status"], !text.isEmpty else { return nil }
+        guard let text = request.uri.queryParameters["status"] else { return nil }
         guard let status = OutboxStatus(rawValue: String(text)) else {
             let names = OutboxStatus.allCases.map(\.rawValue).joined(separator: ", ")
             throw PizzaShopError.invalidParameter("status", "status must be one of \(names)")

@@ -2,14 +2,18 @@ import Foundation
 
 /// One event's effect in one consumer group, as the consumer's database holds it.
 public struct AppliedEffect: Sendable, Equatable {
+    /// The consumer group.
     public var group: String
+    /// The event's id (lowercase UUID).
     public var eventID: String
+    /// The order (aggregate) the event belongs to.
     public var orderID: String
     /// When the effect committed (the inbox row's first delivery).
     public var appliedAt: Date
     /// How often the event reached the group; more than 1 means duplicates were recognised.
     public var deliveryCount: Int
 
+    /// An effect as a consumer database holds it.
     public init(group: String, eventID: String, orderID: String, appliedAt: Date, deliveryCount: Int) {
         self.group = group
         self.eventID = eventID
@@ -26,6 +30,7 @@ public struct RecentEffects: Sendable, Equatable {
     /// Commit → effect, in seconds, per consumer group, in application order.
     public var latencies: [String: [Double]]
 
+    /// Effects read up to `lastPosition`.
     public init(lastPosition: Int64, latencies: [String: [Double]]) {
         self.lastPosition = lastPosition
         self.latencies = latencies
