@@ -51,7 +51,7 @@ primary_node() { scripts/services ha-node-of-port "$(scripts/services ha-primary
 say "logs in $work; schema $schema; stream $topic; primary is $(primary_node || echo none)"
 "$pizza" migrate >"$work/migrate.log" 2>&1 || { cat "$work/migrate.log"; exit 1; }
 
-producer_port=$(free_port)
+free_port producer_port
 producer_args=(producer-api --port "$producer_port" --no-migrate --database-timeout 3s)
 job_args=(job --topic "$topic" --no-migrate --batch-size 50 --lease-seconds 10 --poll-interval 0.5 --database-timeout 3s)
 consumer_args=(consumer-api --topic "$topic" --claim-idle 2 --handler-timeout 20s --database-timeout 3s --database-url "$DATABASE_URL")
@@ -60,7 +60,7 @@ for j in 1 2 3; do start "job-$j" "${job_args[@]}"; done
 declare -A consumer_ports=()
 for spec in drill-a:a1 drill-a:a2 drill-b:b1 drill-b:b2; do
   group=${spec%%:*}; consumer=${spec##*:}
-  consumer_ports[$consumer]=$(free_port)
+  free_port "consumer_ports[$consumer]"
   start "consumer-$consumer" "${consumer_args[@]}" --group "$group" --consumer "$consumer" --port "${consumer_ports[$consumer]}"
 done
 wait_ready producer-api "$producer_port"

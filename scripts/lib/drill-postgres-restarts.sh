@@ -35,8 +35,8 @@ trap cleanup EXIT
 
 say "logs in $work; schema $schema; $restarts restarts at $rate orders/s"
 "$pizza" migrate >"$work/migrate.log" 2>&1 || { cat "$work/migrate.log"; exit 1; }
-producer_port=$(free_port)
-consumer_port=$(free_port)
+free_port producer_port
+free_port consumer_port
 start producer-api producer-api --port "$producer_port" --no-migrate --database-timeout 3s
 start job job --topic "$topic" --no-migrate --lease-seconds 10 --poll-interval 0.5 --database-timeout 3s
 start consumer consumer-api --topic "$topic" --group drill-r --consumer r1 --port "$consumer_port" --claim-idle 2 \

@@ -50,7 +50,7 @@ now_ms() { date +%s%3N; }
 say "logs in $work; schema $schema; topic $topic (3 partitions); masters on $(scripts/services cluster-masters | tr '\n' ' ')"
 "$pizza" migrate >"$work/migrate.log" 2>&1 || { cat "$work/migrate.log"; exit 1; }
 
-producer_port=$(free_port)
+free_port producer_port
 partitioned=(--topic "$topic" --partitions 3)
 job_args=(job "${partitioned[@]}" --no-migrate --batch-size 50 --lease-seconds 10 --poll-interval 0.5 --database-timeout 3s
   --redis-replicas 1 --redis-replica-timeout 500ms)
@@ -61,7 +61,7 @@ start job-2 "${job_args[@]}"
 declare -A consumer_ports=()
 start_consumer() {
   local group=$1 consumer=$2
-  consumer_ports[$consumer]=$(free_port)
+  free_port "consumer_ports[$consumer]"
   start "consumer-$consumer" "${consumer_args[@]}" --group "$group" --consumer "$consumer" --port "${consumer_ports[$consumer]}"
 }
 for spec in drill-a:a1 drill-a:a2 drill-a:a3 drill-b:b1; do start_consumer "${spec%%:*}" "${spec##*:}"; done

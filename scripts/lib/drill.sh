@@ -10,8 +10,10 @@ fi
 
 say() { printf '[drill %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 
+# wait_ready NAME PORT: the process started as NAME answers /readyz on PORT — and is still running,
+# so that another program answering on that port does not pass for it.
 wait_ready() {
-  is_ready "$2" && return 0
+  if is_ready "$2" && kill -0 "${pids[$1]}" 2>/dev/null; then return 0; fi
   say "$1 on port $2 never became ready"; tail -30 "$work/$1.log"; return 1
 }
 

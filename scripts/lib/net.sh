@@ -1,13 +1,21 @@
 # Sourced by the scripts that start pizza processes: ports and readiness, with bash's /dev/tcp only
 # (nothing to install).
 
-# A TCP port on 127.0.0.1 that nothing listens on, below Linux's ephemeral range (32768 and up):
-# a port there can be taken by an outgoing connection between this check and the server's bind.
+# free_port NAME…: sets each variable NAME to a TCP port on 127.0.0.1 that nothing listens on and
+# that this shell has not handed out before — the servers bind later, in the background, so a port
+# checked free twice before either binds would otherwise go to both. Below Linux's ephemeral range
+# (32768 and up): a port there can be taken by an outgoing connection between this check and the bind.
+declare -A _handed_out_ports=()
 free_port() {
-  local port
-  while :; do
-    port=$((20000 + RANDOM % 12000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return; fi
+  local name port
+  for name in "$@"; do
+    while :; do
+      port=$((20000 + RANDOM % 12000))
+      [ -z "${_handed_out_ports[$port]:-}" ] || continue
+      if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then break; fi
+    done
+    _handed_out_ports[$port]=1
+    printf -v "$name" '%s' "$port"
   done
 }
 

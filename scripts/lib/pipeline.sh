@@ -11,7 +11,7 @@ pipeline_start() {
   PGOPTIONS="-c client_min_messages=warning" "${PG_BIN:-/usr/lib/postgresql/15/bin}/psql" "$base_url" -qtAX \
     -c "DROP SCHEMA IF EXISTS $schema CASCADE" -c "DROP SCHEMA IF EXISTS ${schema}_inbox CASCADE"
   "${env[@]}" "$pizza" migrate --log-level warning
-  producer_port=$(free_port) consumer_port=$(free_port)
+  free_port producer_port consumer_port
   "${env[@]}" "$pizza" producer-api --port "$producer_port" --no-migrate --database-connections 32 --log-level warning \
     >>"$work/producer-api.log" 2>&1 &
   producer_pid=$!
