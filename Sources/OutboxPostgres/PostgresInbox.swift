@@ -80,7 +80,7 @@ public struct PostgresInbox: Inbox {
             if !lookup.isEmpty {
                 lookup += keys
                 // -- which of the batch's events, and of their previous events, the groups recorded already
-                let rows = try await connection.query(
+                let rows = try await connection.preparedRows(
                     """
                     SELECT i.consumer_group, i.event_id FROM consumer_inbox i
                     JOIN unnest(\(lookup.map(\.group))::text[], \(lookup.map(\.eventID))::uuid[]) AS k(consumer_group, event_id)
@@ -88,7 +88,10 @@ public struct PostgresInbox: Inbox {
                     """,
                     logger: logger
                 )
-                for try await (group, eventID) in rows.decode((String, UUID).self) { recorded.insert(Key(group: group, eventID: eventID)) }
+                for row in rows {
+                    let (group, eventID) = try row.decode((String, UUID).self)
+                    recorded.insert(Key(group: group, eventID: eventID))
+                }
             }
 
             // Decide in batch order: a repeat is a duplicate, an event whose previous event is neither
@@ -125,7 +128,7 @@ public struct PostgresInbox: Inbox {
             // -- orders racing consumers, so each event is fresh for exactly one of them)
             var counts: [Key: Int] = [:]
             if !order.isEmpty {
-                let inserted = try await connection.query(
+                let inserted = try await connection.preparedRows(
                     """
                     INSERT INTO consumer_inbox AS i (consumer_group, event_id, order_id, delivery_count)
                     SELECT consumer_group, event_id, order_id, delivery_count
@@ -139,7 +142,8 @@ public struct PostgresInbox: Inbox {
                     """,
                     logger: logger
                 )
-                for try await (group, eventID, count) in inserted.decode((String, UUID, Int).self) {
+                for row in inserted {
+                    let (group, eventID, count) = try row.decode((String, UUID, Int).self)
                     counts[Key(group: group, eventID: eventID)] = count
                 }
             }

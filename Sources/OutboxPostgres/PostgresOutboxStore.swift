@@ -91,11 +91,11 @@ public struct PostgresOutboxStore: OutboxStore {
             -- wake relays when (and only if) the transaction commits
             SELECT pg_notify(\(bind(8)), '')
             """
-        let rows = try await connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
-        // Read to the end: PostgreSQL finishes the CTEs after sending the row, so their errors (a
-        // constraint of the application's statement, say) arrive only here. Unread, they would be
-        // lost and the transaction's COMMIT would quietly roll back.
-        for try await _ in rows {}
+        // Read to the end (preparedRows collects every row): PostgreSQL finishes the CTEs after
+        // sending the row, so their errors (a constraint of the application's statement, say)
+        // arrive only then. Unread, they would be lost and the transaction's COMMIT would quietly
+        // roll back.
+        try await connection.preparedRows(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
     }
 
     /// Writes one event in the caller's transaction.
@@ -110,7 +110,7 @@ public struct PostgresOutboxStore: OutboxStore {
 
     /// Leases up to `limit` due events with `FOR UPDATE SKIP LOCKED`, in order per aggregate, in one statement.
     public func claim(limit: Int, owner: String, leaseDuration: Duration) async throws -> ClaimedBatch {
-        let rows = try await client.queryRows(
+        let rows = try await client.preparedRows(
             Self.claimStatement(table: table, limit: limit, owner: owner, leaseDuration: leaseDuration),
             logger: logger
         )
@@ -164,7 +164,7 @@ public struct PostgresOutboxStore: OutboxStore {
     /// Applies every outcome of the batch in one statement, only where `owner` still holds the lease.
     public func complete(_ outcomes: [DeliveryOutcome], owner: String) async throws {
         guard !outcomes.isEmpty else { return }
-        try await client.queryRows(Self.completeStatement(table: table, outcomes: outcomes, owner: owner), logger: logger)
+        try await client.preparedRows(Self.completeStatement(table: table, outcomes: outcomes, owner: owner), logger: logger)
     }
 
     /// Every outcome of a batch in one statement (one round trip, atomic on its own), as River's

@@ -71,7 +71,7 @@ public struct PostgresDeliveryRecorder: DeliveryRecorder {
         return try await inbox.receive(batch: messages) { [events] connection, applied in
             let ids = applied.map { events[$0.eventID]!.id }
             // -- the effects, one row per applied event, positions in batch order
-            try await connection.query(
+            try await connection.preparedRows(
                 """
                 INSERT INTO pizza_deliveries (consumer_group, event_id, order_id, event_type, committed_at)
                 SELECT \(group), event_id, order_id, event_type, committed_at
