@@ -31,7 +31,9 @@ public struct PostgresPizzaOrderRepository: PizzaOrderRepository {
         self.outbox = outbox
         self.logger = logger
         self.creates = GroupCommit(maxBatch: groupCommit.maxOrders, maxConcurrentCommits: groupCommit.concurrentTransactions) { orders in
-            try await client.transaction(logger: logger) { connection in
+            // One statement writes the orders, their events and the NOTIFY, so it is a transaction on
+            // its own: no BEGIN and COMMIT round trips.
+            try await client.withConnection(logger: logger) { connection in
                 try await Self.insert(orders, on: connection, outbox: outbox, logger: logger)
             }
             return Array(repeating: (), count: orders.count)
