@@ -39,6 +39,7 @@ import Testing
         ("price", "100000000", "invalid_value"), ("price", #""19.99""#, "wrong_type"),
         ("flavor", "\"" + String(repeating: "x", count: 201) + "\"", "invalid_value"),
         ("address", #""1 Main St\u0000""#, "invalid_value"), ("user_name", #""Al\tice""#, "invalid_value"),
+        ("flavor", #""\u00a0\u2003\n""#, "invalid_value"),
     ])
     func rejectsBadFieldsNamingThem(field: String, json: String, code: String) {
         do {
@@ -62,7 +63,7 @@ import Testing
         }
     }
 
-    @Test(arguments: ["", "{", "[1,2]", "\"text\"", "{\"flavor\":}", "null"])
+    @Test(arguments: ["", "{", "[1,2]", "\"text\"", "{\"flavor\":}", "null", #"{"flavor":"x",}"#, "{} {}"])
     func malformedBodiesAre400(_ text: String) {
         do {
             _ = try Self.parse(text)
@@ -77,6 +78,15 @@ import Testing
         #expect(try Self.parse(text).quantity == 100)
         #expect(try Self.parse(Self.replacing("price", with: "0")).price == Money(cents: 0))
         #expect(try Self.parse(Self.replacing("price", with: "99999999.99")).price == Money(cents: 9_999_999_999))
+        // Exponents are numbers like any other; one beyond Decimal's range is refused, naming the field.
+        do {
+            _ = try Self.parse(Self.valid.replacingOccurrences(of: "19.99", with: "1e400"))
+            Issue.record("accepted a price of 1e400")
+        } catch {
+            #expect(error.code == .invalidValue && error.field == "price")
+        }
+        #expect(try Self.parse(Self.valid.replacingOccurrences(of: "19.99", with: "1.5e1")).price == Money(cents: 1500))
+        #expect(try Self.parse(Self.valid.replacingOccurrences(of: "\"quantity\":2", with: "\"quantity\":2E0")).quantity == 2)
     }
 }
 

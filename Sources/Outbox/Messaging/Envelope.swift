@@ -46,9 +46,43 @@ public struct Envelope: Sendable, Equatable, Codable {
         self.data = data
     }
 
-    /// Decodes an envelope from its JSON text.
+    /// Decodes an envelope from its JSON text: the same envelopes as `JSONDecoder` would accept,
+    /// read in one pass (this is every consumer's hot path).
     public static func decode(_ text: String) throws -> Envelope {
-        try Envelope.decoder.decode(Envelope.self, from: Data(text.utf8))
+        guard let members = try JSONScanner.parse(text).members else {
+            throw OutboxError(code: .invalidEvent, message: "the envelope is not a JSON object")
+        }
+        func required(_ key: String) throws -> String {
+            guard case .string(let value)? = members[key] else {
+                throw OutboxError(code: .invalidEvent, message: "the envelope's \(key) is missing or not a string")
+            }
+            return value
+        }
+        func optional(_ key: String) throws -> String? {
+            switch members[key] {
+            case nil, .null?: return nil
+            case .string(let value)?: return value
+            default: throw OutboxError(code: .invalidEvent, message: "the envelope's \(key) is not a string")
+            }
+        }
+        let time = try required("time")
+        guard let date = RFC3339.parse(time) else {
+            throw OutboxError(code: .invalidEvent, message: "the envelope's time is not an RFC 3339 time: \(time)")
+        }
+        guard let data = members["data"] else { throw OutboxError(code: .invalidEvent, message: "the envelope has no data") }
+        var envelope = Envelope(
+            id: try required("id"),
+            source: try required("source"),
+            type: try required("type"),
+            subject: try optional("subject"),
+            time: date,
+            traceparent: try optional("traceparent"),
+            previousid: try optional("previousid"),
+            data: try JSONValue(data)
+        )
+        envelope.specversion = try required("specversion")
+        envelope.datacontenttype = try required("datacontenttype")
+        return envelope
     }
 
     /// Encodes `event` as an envelope without parsing its payload: the stored payload is already JSON,

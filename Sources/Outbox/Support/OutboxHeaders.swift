@@ -19,6 +19,12 @@ package enum OutboxHeaders {
     package static func decode(_ text: String) -> [String: String] {
         // Events without headers are common; a JSON decoder per event showed in the relay's profile.
         if text == "{}" { return [:] }
-        return (try? JSONDecoder().decode([String: String].self, from: Data(text.utf8))) ?? [:]
+        guard let members = (try? JSONScanner.parse(text))?.members else { return [:] }
+        var headers: [String: String] = [:]
+        for (key, value) in members {
+            guard case .string(let text) = value else { return [:] }
+            headers[key] = text
+        }
+        return headers
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Outbox
 
 extension NewPizzaOrder {
     /// Longest accepted text field.
@@ -16,8 +17,11 @@ extension NewPizzaOrder {
             guard case .string(let value) = field else {
                 throw PizzaShopError(.wrongType, "\(name) must be a string", field: name)
             }
-            let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
-            guard !trimmed.isEmpty else { throw .invalid(name, "\(name) must not be empty") }
+            // Blank when nothing is left after trimming `.whitespacesAndNewlines` (the same set as
+            // Unicode's White_Space), without bridging to NSString.
+            guard value.unicodeScalars.contains(where: { !$0.properties.isWhitespace }) else {
+                throw .invalid(name, "\(name) must not be empty")
+            }
             // Control characters (NUL above all, which PostgreSQL text cannot hold) are never part of a name or address.
             guard !value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
                 throw .invalid(name, "\(name) must not contain control characters")
@@ -32,10 +36,11 @@ extension NewPizzaOrder {
             guard let field = object[name], field != .null else {
                 throw PizzaShopError(.missingField, "\(name) is required", field: name)
             }
-            guard case .number(let value) = field else {
-                throw PizzaShopError(.wrongType, "\(name) must be a number", field: name)
+            switch field {
+            case .number(let value): return value
+            case .unrepresentableNumber: throw .invalid(name, "\(name) is out of range")
+            default: throw PizzaShopError(.wrongType, "\(name) must be a number", field: name)
             }
-            return value
         }
         let flavor = try text("flavor")
         let size = try text("size")
@@ -56,34 +61,34 @@ extension NewPizzaOrder {
 }
 
 /// One member of the request object, typed just enough to name what is wrong with it.
-enum RawField: Decodable, Equatable {
+enum RawField: Equatable {
     /// The members of a JSON object body; anything else is `malformed_json`.
     static func object(_ body: some Collection<UInt8>) throws(PizzaShopError) -> [String: RawField] {
+        let members: [String: JSONScanner.Value]?
         do {
-            return try JSONDecoder().decode([String: RawField].self, from: Data(body))
+            members = try JSONScanner.parse(body).members
         } catch {
             throw PizzaShopError(.malformedJSON, "the body is not a JSON object", underlying: error)
         }
+        guard let members else { throw PizzaShopError(.malformedJSON, "the body is not a JSON object") }
+        return members.mapValues(RawField.init)
     }
 
     case null
     case bool
     case number(Decimal)
+    /// A number too large or too small for `Decimal`.
+    case unrepresentableNumber
     case string(String)
     case composite
 
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if container.decodeNil() {
-            self = .null
-        } else if (try? container.decode(Bool.self)) != nil {
-            self = .bool
-        } else if let value = try? container.decode(Decimal.self) {
-            self = .number(value)
-        } else if let value = try? container.decode(String.self) {
-            self = .string(value)
-        } else {
-            self = .composite
+    init(_ value: JSONScanner.Value) {
+        switch value {
+        case .null: self = .null
+        case .bool: self = .bool
+        case .number(let text): self = Decimal(string: text).map(RawField.number) ?? .unrepresentableNumber
+        case .string(let text): self = .string(text)
+        case .array, .object: self = .composite
         }
     }
 }
