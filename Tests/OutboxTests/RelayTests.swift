@@ -139,6 +139,26 @@ import Testing
         #expect(publisher.messages.map(\.key) == ["a", "b"])
     }
 
+    @Test func aLingeringRelayTakesTheCommitsRightBehindIntoOneBatch() async throws {
+        let wakeUp = WakeUpSignal()
+        let store = MemoryOutboxStore(wakeUp: wakeUp)
+        let publisher = RecordingPublisher()
+        var configuration = Self.configuration(poll: .seconds(3600))
+        configuration.linger = .milliseconds(300)
+        let relay = Relay(store: store, publisher: publisher, wakeUp: wakeUp, configuration: configuration, logger: Logger(label: "test"))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await relay.run() }
+            store.enqueue([Self.event("x", 0)])
+            await publisher.waitForMessages(1)
+            // Three commits back to back: the first wakes the relay, the others land within its linger.
+            for n in 1...3 { store.enqueue([Self.event("o\(n)", n)]) }
+            await publisher.waitForMessages(4)
+            group.cancelAll()
+        }
+        #expect(publisher.messages.map(\.key) == ["x", "o1", "o2", "o3"])
+        #expect(publisher.calls == 2)
+    }
+
     @Test func outageBacksOffAndRecovers() async throws {
         let store = MemoryOutboxStore()
         let publisher = RecordingPublisher(failFirst: 4)

@@ -4,7 +4,7 @@
 
 # pipeline_start SCHEMA TOPIC [env arguments…]: migrates SCHEMA, starts the three programs (env(1)
 # arguments such as VAR=value or -u VAR apply to them; their inbox is SCHEMA_inbox) and waits until
-# both APIs are ready. Sets producer_pid, job_pid, consumer_pid, producer_port and consumer_port.
+# both APIs are ready; PIPELINE_JOB_ARGS are added to the job's arguments. Sets producer_pid, job_pid, consumer_pid, producer_port and consumer_port.
 pipeline_start() {
   local schema=$1 topic=$2; shift 2
   local env=(env "$@" DATABASE_URL="$base_url?schema=$schema")
@@ -15,7 +15,8 @@ pipeline_start() {
   "${env[@]}" "$pizza" producer-api --port "$producer_port" --no-migrate --database-connections 32 --log-level warning \
     >>"$work/producer-api.log" 2>&1 &
   producer_pid=$!
-  "${env[@]}" "$pizza" job --topic "$topic" --no-migrate --log-level warning >>"$work/job.log" 2>&1 &
+  # shellcheck disable=SC2086
+  "${env[@]}" "$pizza" job --topic "$topic" --no-migrate --log-level warning ${PIPELINE_JOB_ARGS:-} >>"$work/job.log" 2>&1 &
   job_pid=$!
   "${env[@]}" "$pizza" consumer-api --port "$consumer_port" --topic "$topic" --group pipeline \
     --database-url "$base_url?schema=${schema}_inbox" --log-level warning >>"$work/consumer-api.log" 2>&1 &

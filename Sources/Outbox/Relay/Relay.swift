@@ -98,7 +98,11 @@ public final class Relay: Service, Sendable {
                     backlog.signal()
                 } else {
                     // The first lane answers commits; the others wait for a backlog.
-                    await idle(for: configuration.pollInterval, on: lane == 0 ? wakeUp : backlog)
+                    let woken = await idle(for: configuration.pollInterval, on: lane == 0 ? wakeUp : backlog)
+                    if woken, lane == 0, configuration.linger > .zero {
+                        // Let the commits right behind this one join its batch.
+                        await sleepUnlessShuttingDown(configuration.linger)
+                    }
                 }
             } catch {
                 // Consecutive failed batches of the whole relay: every lane backs off further.
@@ -338,15 +342,14 @@ public final class Relay: Service, Sendable {
         )
     }
 
-    /// Waits for `signal` (or, without one, sleeps) for at most `interval`, or until shutdown begins.
-    private func idle(for interval: Duration, on signal: WakeUpSignal?) async {
+    /// Waits for `signal` (or, without one, sleeps) for at most `interval`, or until shutdown begins;
+    /// returns whether the signal came.
+    private func idle(for interval: Duration, on signal: WakeUpSignal?) async -> Bool {
         if let signal {
-            _ = await cancelWhenGracefulShutdown {
-                await signal.wait(timeout: interval)
-            }
-        } else {
-            await sleepUnlessShuttingDown(interval)
+            return (try? await cancelWhenGracefulShutdown { await signal.wait(timeout: interval) }) ?? false
         }
+        await sleepUnlessShuttingDown(interval)
+        return false
     }
 
     private func sleepUnlessShuttingDown(_ delay: Duration) async {

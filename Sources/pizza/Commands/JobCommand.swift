@@ -30,6 +30,11 @@ struct JobCommand: AsyncParsableCommand {
     @Option(help: "Most events claimed per batch.") var batchSize = 500
     @Option(help: "Seconds between polls when no NOTIFY arrives.") var pollInterval = 1.0
     @Option(help: "Batches in flight at once: the next batch is claimed while one is published.") var concurrentBatches = 2
+    @Option(
+        help:
+            "How long a job woken by a commit waits before it claims, so that the commits right behind share the batch (e.g. 1ms; 0 claims at once)."
+    )
+    var linger = TimeSpan(argument: "0ms")!
     @Option(help: "Seconds a claim keeps other jobs away from its events.") var leaseSeconds = 60.0
     @Option(help: "Simulated payment + delivery time per event, in milliseconds.") var simulateLatencyMs = 0
     @Option(help: "Probability (0...1) that the simulated step fails.") var failureRate = 0.0
@@ -60,6 +65,7 @@ struct JobCommand: AsyncParsableCommand {
             throw ValidationError("\(partitioning.partitions > 1 ? "--partitions" : "--redis-replicas") needs --broker redis-streams")
         }
         guard pollInterval > 0 else { throw ValidationError("--poll-interval must be positive") }
+        guard linger.duration < seconds(pollInterval) else { throw ValidationError("--linger must be shorter than --poll-interval") }
         guard leaseSeconds > 0 else { throw ValidationError("--lease-seconds must be positive") }
         // A call outliving the lease could act on events another job has claimed since.
         guard database.databaseTimeout.duration < seconds(leaseSeconds) else {
@@ -89,7 +95,8 @@ struct JobCommand: AsyncParsableCommand {
             pollInterval: seconds(pollInterval),
             leaseDuration: seconds(leaseSeconds),
             retryPolicy: RetryPolicy(initialDelay: seconds(retryInitial), maxDelay: seconds(retryMax), maxAttempts: maxAttempts),
-            concurrentBatches: concurrentBatches
+            concurrentBatches: concurrentBatches,
+            linger: linger.duration
         )
         if let drillCrashAfterPublish {
             relay.afterPublish = DrillCrashPoint(afterBatches: drillCrashAfterPublish, logger: logger).hook
