@@ -100,8 +100,13 @@ public struct ProducerAPI: Sendable {
             ]
         )
         if created.replayed { metrics.orderReplayed() } else { metrics.orderAccepted() }
-        // A replay answers 200 with the original order: nothing new was created.
-        return try jsonResponse(OrderResponse(order: created.order, eventID: created.eventID), status: created.replayed ? .ok : .created)
+        // A replay answers 200 with the original order: nothing new was created. The body is
+        // `OrderResponse`'s, written directly (see `PizzaOrder.json(eventID:)`).
+        return Response(
+            status: created.replayed ? .ok : .created,
+            headers: [.contentType: "application/json; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(string: created.order.json(eventID: created.eventID)))
+        )
     }
 
     func find(context: BasicRequestContext) async throws -> Response {

@@ -24,7 +24,7 @@ public protocol PizzaOrderRepository: Sendable {
 extension PizzaOrder {
     /// The outbox event announcing this order.
     package func createdEvent(id: UUID, headers: [String: String]) throws -> NewOutboxEvent {
-        let payload = String(decoding: try PizzaJSON.encoder().encode(self), as: UTF8.self)
+        let payload = json()
         return NewOutboxEvent(
             id: id,
             aggregateType: PizzaOrder.aggregateType,
