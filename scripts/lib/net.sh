@@ -7,15 +7,16 @@
 # (32768 and up): a port there can be taken by an outgoing connection between this check and the bind.
 declare -A _handed_out_ports=()
 free_port() {
-  local name port
-  for name in "$@"; do
+  # Locals with names no caller uses: printf -v would otherwise set the local, not the caller's.
+  local _free_port_name _free_port_value
+  for _free_port_name in "$@"; do
     while :; do
-      port=$((20000 + RANDOM % 12000))
-      [ -z "${_handed_out_ports[$port]:-}" ] || continue
-      if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then break; fi
+      _free_port_value=$((20000 + RANDOM % 12000))
+      [ -z "${_handed_out_ports[$_free_port_value]:-}" ] || continue
+      if ! (exec 3<>"/dev/tcp/127.0.0.1/$_free_port_value") 2>/dev/null; then break; fi
     done
-    _handed_out_ports[$port]=1
-    printf -v "$name" '%s' "$port"
+    _handed_out_ports[$_free_port_value]=1
+    printf -v "$_free_port_name" '%s' "$_free_port_value"
   done
 }
 
