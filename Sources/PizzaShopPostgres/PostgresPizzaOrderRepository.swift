@@ -31,9 +31,11 @@ public struct PostgresPizzaOrderRepository: PizzaOrderRepository {
         self.outbox = outbox
         self.logger = logger
         self.creates = GroupCommit(maxBatch: groupCommit.maxOrders, maxConcurrentCommits: groupCommit.concurrentTransactions) { orders in
-            // One statement writes the orders, their events and the NOTIFY, so it is a transaction on
-            // its own: no BEGIN and COMMIT round trips.
-            try await client.withConnection(logger: logger) { connection in
+            // An explicit transaction, although one statement writes everything: in the extended query
+            // protocol an implicit transaction commits at Sync, after CommandComplete, and PostgresNIO
+            // returns at CommandComplete. Without COMMIT the 201 could leave before the commit (and its
+            // synchronous replication) had happened, and a failover could lose an acknowledged order.
+            try await client.transaction(logger: logger) { connection in
                 try await Self.insert(orders, on: connection, outbox: outbox, logger: logger)
             }
             return Array(repeating: (), count: orders.count)

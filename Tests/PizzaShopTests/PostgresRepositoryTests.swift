@@ -36,4 +36,41 @@ struct PostgresRepositoryTests {
             #expect(try await repository.all() == [order])
         }
     }
+
+    /// A commit that fails after the statement completed must fail the create. In the extended
+    /// protocol an autocommitted statement reports CommandComplete before it commits at Sync, so
+    /// this failed only when the repository wrote without an explicit transaction.
+    @Test func aCommitThatFailsFailsTheCreateAndStoresNothing() async throws {
+        try await TestSchema.with("repo_commit") { _, client in
+            let outbox = try PostgresOutboxStore(client: client, logger: logger)
+            let repository = PostgresPizzaOrderRepository(client: client, outbox: outbox, logger: logger)
+            try await PostgresMigrator(repository.migrations).migrate(client: client, logger: logger)
+            // -- a deferred constraint trigger runs at commit, after the statement has completed
+            _ = try await client.queryRows(
+                """
+                CREATE FUNCTION refuse_at_commit() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    IF NEW.user_name = 'Refused At Commit' THEN RAISE EXCEPTION 'refused at commit'; END IF;
+                    RETURN NULL;
+                END $$
+                """,
+                logger: logger
+            )
+            _ = try await client.queryRows(
+                """
+                CREATE CONSTRAINT TRIGGER refuse_at_commit AFTER INSERT ON pizza_orders
+                DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION refuse_at_commit()
+                """,
+                logger: logger
+            )
+            var refused = try ValidationTests.parse(ValidationTests.valid)
+            refused.userName = "Refused At Commit"
+            await #expect(throws: (any Error).self) { _ = try await repository.create(refused, headers: [:]) }
+            #expect(try await repository.all().isEmpty)
+            #expect(try await outbox.allEvents().isEmpty)
+            // -- the next order commits as usual on the same pool
+            let (order, _) = try await repository.create(try ValidationTests.parse(ValidationTests.valid), headers: [:])
+            #expect(try await repository.all() == [order])
+        }
+    }
 }
