@@ -280,25 +280,46 @@ public struct RedisStreamsSubscriber: MessageSubscriber {
             try await waitForLease(holds)
             let pending = RedisStreams.entries(reply.array?.first?.array?.last)
             guard let last = pending.last else { break }
-            try await handle(pending, stream: stream, connection: connection, deliveryCount: 2, handler: handler)
+            try await acknowledge(
+                handle(pending, deliveryCount: 2, handler: handler),
+                stream: stream,
+                connection: connection
+            )
             after = last.id
         }
         var nextClaim = ContinuousClock.now + configuration.claimIdle
         let blockMilliseconds = String(configuration.block.wholeMilliseconds)
+        let read = ["XREADGROUP", "GROUP", group, consumer, "COUNT", count, "BLOCK", blockMilliseconds, "STREAMS", stream, ">"]
+        // What the last batch's handler accepted: acknowledged in the same write as the next read.
+        var accepted: [String] = []
         while !Task.isCancelled {
             if ContinuousClock.now >= nextClaim {
+                try await acknowledge(accepted, stream: stream, connection: connection)
+                accepted = []
                 try await waitForLease(holds)
                 try await reclaim(stream: stream, connection: connection, handler: handler)
                 nextClaim = ContinuousClock.now + configuration.claimIdle / 2
             }
-            let reply = try await connection.send([
-                "XREADGROUP", "GROUP", group, consumer, "COUNT", count, "BLOCK", blockMilliseconds, "STREAMS", stream, ">",
-            ])
+            let reply: RESPValue
+            if accepted.isEmpty {
+                reply = try await connection.send(read)
+            } else {
+                // One round trip instead of two: the XACK's reply arrives before the read blocks.
+                let replies = try await connection.pipeline([acknowledgement(accepted, stream: stream), read])
+                try replies[0].throwingServerError()
+                reply = try replies[1].throwingServerError()
+                accepted = []
+            }
             // The lease may have lapsed while the read blocked: handle only once it is valid again
             // (if it is lost instead, the entries stay pending for the next owner).
             try await waitForLease(holds)
             let entries = RedisStreams.entries(reply.array?.first?.array?.last)
-            try await handle(entries, stream: stream, connection: connection, deliveryCount: 1, handler: handler)
+            accepted = await handle(entries, deliveryCount: 1, handler: handler)
+        }
+        // Cancelled after a batch: acknowledge it if the connection still takes it (else it is
+        // delivered again, and the inbox recognises it).
+        if !accepted.isEmpty, connection.isActive {
+            try? await acknowledge(accepted, stream: stream, connection: connection)
         }
     }
 
@@ -316,18 +337,17 @@ public struct RedisStreamsSubscriber: MessageSubscriber {
             if !claimed.isEmpty {
                 logger.info("reclaimed idle stream entries", metadata: ["redis.stream": "\(stream)", "redis.entries": "\(claimed.count)"])
             }
-            try await handle(claimed, stream: stream, connection: connection, deliveryCount: 2, handler: handler)
+            try await acknowledge(
+                handle(claimed, deliveryCount: 2, handler: handler),
+                stream: stream,
+                connection: connection
+            )
         } while cursor != "0-0" && !Task.isCancelled
     }
 
-    /// Runs the handler on the entries and acknowledges the ones it accepted, in one command.
-    private func handle(
-        _ entries: [RedisStreams.Entry],
-        stream: String,
-        connection: RedisConnection,
-        deliveryCount: Int,
-        handler: BatchHandler
-    ) async throws {
+    /// Runs the handler on the entries; returns the ids to acknowledge (the accepted ones, and any
+    /// whose body was trimmed away).
+    private func handle(_ entries: [RedisStreams.Entry], deliveryCount: Int, handler: BatchHandler) async -> [String] {
         var acknowledged: [String] = []
         var messages: [IncomingMessage] = []
         for entry in entries {
@@ -352,7 +372,16 @@ public struct RedisStreamsSubscriber: MessageSubscriber {
                 )
             }
         }
-        guard !acknowledged.isEmpty else { return }
-        try await connection.send(["XACK", stream, configuration.group] + acknowledged)
+        return acknowledged
+    }
+
+    private func acknowledgement(_ ids: [String], stream: String) -> [String] {
+        ["XACK", stream, configuration.group] + ids
+    }
+
+    /// One `XACK` for `ids`, if there are any.
+    private func acknowledge(_ ids: [String], stream: String, connection: RedisConnection) async throws {
+        guard !ids.isEmpty else { return }
+        try await connection.send(acknowledgement(ids, stream: stream))
     }
 }
