@@ -346,7 +346,12 @@ public final class Relay: Service, Sendable {
     /// returns whether the signal came.
     private func idle(for interval: Duration, on signal: WakeUpSignal?) async -> Bool {
         if let signal {
-            return (try? await cancelWhenGracefulShutdown { await signal.wait(timeout: interval) }) ?? false
+            // A handler, not `cancelWhenGracefulShutdown`: that runs two more tasks per wait.
+            return await withGracefulShutdownHandler {
+                await signal.wait(timeout: interval)
+            } onGracefulShutdown: {
+                signal.signal()
+            }
         }
         await sleepUnlessShuttingDown(interval)
         return false
