@@ -291,6 +291,8 @@ public struct RedisStreamsSubscriber: MessageSubscriber {
         let blockMilliseconds = String(configuration.block.wholeMilliseconds)
         let read = ["XREADGROUP", "GROUP", group, consumer, "COUNT", count, "BLOCK", blockMilliseconds, "STREAMS", stream, ">"]
         // What the last batch's handler accepted: acknowledged in the same write as the next read.
+        // Cancelled before that read, the reader's connection is already closed: they stay pending,
+        // come again, and the inbox recognises them (as when an XACK of its own failed).
         var accepted: [String] = []
         while !Task.isCancelled {
             if ContinuousClock.now >= nextClaim {
@@ -315,11 +317,6 @@ public struct RedisStreamsSubscriber: MessageSubscriber {
             try await waitForLease(holds)
             let entries = RedisStreams.entries(reply.array?.first?.array?.last)
             accepted = await handle(entries, deliveryCount: 1, handler: handler)
-        }
-        // Cancelled after a batch: acknowledge it if the connection still takes it (else it is
-        // delivered again, and the inbox recognises it).
-        if !accepted.isEmpty, connection.isActive {
-            try? await acknowledge(accepted, stream: stream, connection: connection)
         }
     }
 

@@ -44,19 +44,19 @@ public final class WakeUpSignal: Sendable {
 
     /// Returns on the next signal (or a remembered one), or when the task is cancelled.
     public func wait() async {
-        _ = await wait(timeout: nil)
+        _ = await waitForSignal(timeout: nil)
     }
 
     /// Waits for a signal for at most `timeout`; returns whether a signal arrived.
     @discardableResult
     public func wait(timeout: Duration) async -> Bool {
-        await wait(timeout: Optional(timeout))
+        await waitForSignal(timeout: timeout)
     }
 
     // One continuation and, with a timeout, one dispatch timer that a signal cancels: a relay waits
     // once per batch, and a task group with a sleeping child task cost two tasks and a timer that
     // still fired after the signal.
-    private func wait(timeout: Duration?) async -> Bool {
+    private func waitForSignal(timeout: Duration?) async -> Bool {
         let id = state.withLock { state -> UInt64 in
             state.nextID += 1
             return state.nextID
