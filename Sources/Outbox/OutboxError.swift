@@ -19,6 +19,8 @@ public struct OutboxError: Error, Sendable, CustomStringConvertible {
         public static let migrationFailed = Code(rawValue: "migration_failed")
         /// A message handed to an inbox is not a valid event (its id is not a UUID).
         public static let invalidEvent = Code(rawValue: "invalid_event")
+        /// A call's arguments do not fit what it was declared with (a procedure's parameter count, say).
+        public static let invalidArgument = Code(rawValue: "invalid_argument")
         /// A stored row has an unexpected shape.
         public static let corruptRow = Code(rawValue: "corrupt_row")
         /// An event came before its aggregate's previous event took effect.

@@ -31,16 +31,36 @@ public struct PostgresPizzaOrderRepository: PizzaOrderRepository {
         self.outbox = outbox
         self.logger = logger
         self.creates = GroupCommit(maxBatch: groupCommit.maxOrders, maxConcurrentCommits: groupCommit.concurrentTransactions) { orders in
-            // An explicit transaction, although one statement writes everything: in the extended query
-            // protocol an implicit transaction commits at Sync, after CommandComplete, and PostgresNIO
-            // returns at CommandComplete. Without COMMIT the 201 could leave before the commit (and its
-            // synchronous replication) had happened, and a failover could lose an acknowledged order.
-            try await client.transaction(logger: logger) { connection in
-                try await Self.insert(orders, on: connection, outbox: outbox, logger: logger)
+            // One round trip: the procedure writes the orders and their events and commits inside the
+            // call, so the 201s leave only after the commit (and its synchronous replication).
+            try await client.withConnection(logger: logger) { connection in
+                try await outbox.commit(orders.map(\.event), through: Self.createProcedure, binds: Self.binds(orders), on: connection, logger: logger)
             }
             return Array(repeating: (), count: orders.count)
         }
     }
+
+    /// The orders' insert, reading `$1`…`$8` (see `binds(_:)`); price travels as integer cents and is
+    /// stored exactly as numeric.
+    static let insertOrders = """
+        INSERT INTO pizza_orders (id, flavor, size, quantity, price, address, user_name, created_at)
+        SELECT id, flavor, size, quantity, cents::numeric / 100, address, user_name, created_at
+        FROM unnest($1::uuid[], $2::text[], $3::text[], $4::integer[], $5::bigint[], $6::text[], $7::text[], $8::timestamptz[])
+            AS o(id, flavor, size, quantity, cents, address, user_name, created_at)
+        """
+
+    /// New orders and their events, committed in one call (created by the `pizza` migration 4).
+    static let createProcedure: OutboxCommitProcedure = {
+        do {
+            return try OutboxCommitProcedure(
+                name: "pizza_create_orders",
+                parameterTypes: ["uuid[]", "text[]", "text[]", "bigint[]", "bigint[]", "text[]", "text[]", "timestamptz[]"],
+                statement: insertOrders
+            )
+        } catch {
+            preconditionFailure("the order procedure's definition is invalid: \(error)")
+        }
+    }()
 
     /// The pizza shop's own migrations followed by the outbox's.
     public var migrations: [SchemaMigration] {
@@ -94,6 +114,7 @@ public struct PostgresPizzaOrderRepository: PizzaOrderRepository {
                     "CREATE INDEX IF NOT EXISTS idempotency_keys_created_idx ON idempotency_keys (created_at)",
                 ]
             ),
+            outbox.migration(creating: Self.createProcedure, component: "pizza", version: 4, name: "create_order_commit_procedure"),
         ]
     }
 
@@ -104,35 +125,24 @@ public struct PostgresPizzaOrderRepository: PizzaOrderRepository {
         return (order, event.id)
     }
 
+    /// The values of `insertOrders` for `rows`, `$1` first.
+    static func binds(_ rows: [NewOrderRows]) -> PostgresBindings {
+        var binds = PostgresBindings(capacity: 8)
+        binds.append(rows.map(\.order.id))
+        binds.append(rows.map(\.order.flavor))
+        binds.append(rows.map(\.order.size))
+        binds.append(rows.map(\.order.quantity))
+        binds.append(rows.map(\.order.price.cents))
+        binds.append(rows.map(\.order.address))
+        binds.append(rows.map(\.order.userName))
+        binds.append(rows.map(\.order.createdAt))
+        return binds
+    }
+
+    /// The orders and their events inside the caller's transaction, in one statement.
     private static func insert(_ rows: [NewOrderRows], on connection: PostgresConnection, outbox: PostgresOutboxStore, logger: Logger) async throws {
-        var ids: [UUID] = []
-        var flavors: [String] = []
-        var sizes: [String] = []
-        var quantities: [Int] = []
-        var cents: [Int64] = []
-        var addresses: [String] = []
-        var users: [String] = []
-        var times: [Date] = []
-        for row in rows {
-            let order = row.order
-            ids.append(order.id)
-            flavors.append(order.flavor)
-            sizes.append(order.size)
-            quantities.append(order.quantity)
-            cents.append(order.price.cents)
-            addresses.append(order.address)
-            users.append(order.userName)
-            times.append(order.createdAt)
-        }
-        // -- the orders, with their events in the same statement; price travels as integer cents and
-        // -- is stored exactly as numeric
-        let insertOrders: PostgresQuery = """
-            INSERT INTO pizza_orders (id, flavor, size, quantity, price, address, user_name, created_at)
-            SELECT id, flavor, size, quantity, cents::numeric / 100, address, user_name, created_at
-            FROM unnest(\(ids)::uuid[], \(flavors)::text[], \(sizes)::text[], \(quantities)::integer[],
-                        \(cents)::bigint[], \(addresses)::text[], \(users)::text[], \(times)::timestamptz[])
-                AS o(id, flavor, size, quantity, cents, address, user_name, created_at)
-            """
+        // -- the orders, with their events in the same statement
+        let insertOrders = PostgresQuery(unsafeSQL: Self.insertOrders, binds: binds(rows))
         try await outbox.enqueue(rows.map(\.event), along: insertOrders, on: connection, logger: logger)
     }
 

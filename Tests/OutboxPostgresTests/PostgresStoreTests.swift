@@ -91,6 +91,94 @@ struct PostgresStoreTests {
         }
     }
 
+    /// The things table's insert, as a commit procedure runs it.
+    static let thingsProcedure = OutboxCommitProcedure.make(
+        name: "make_things",
+        parameterTypes: ["text[]", "bigint[]"],
+        statement: "INSERT INTO things (id, n) SELECT * FROM unnest($1::text[], $2::integer[])"
+    )
+
+    @Test func aCommitProcedureRefusesUnsafeDefinitionsAndWrongArguments() async throws {
+        #expect(throws: OutboxError.self) { try OutboxCommitProcedure(name: "Make", parameterTypes: [], statement: "SELECT 1") }
+        #expect(throws: OutboxError.self) {
+            try OutboxCommitProcedure(name: "make", parameterTypes: ["text); DROP TABLE x; --"], statement: "SELECT 1")
+        }
+        #expect(throws: OutboxError.self) {
+            try OutboxCommitProcedure(name: "make", parameterTypes: ["text"], statement: "SELECT $outbox_commit$ x $outbox_commit$")
+        }
+        #expect(throws: Never.self) {
+            try OutboxCommitProcedure(name: "make", parameterTypes: ["numeric(10,2)[]", "timestamp with time zone"], statement: "SELECT 1")
+        }
+        try await TestSchema.with("procedure_args") { _, client in
+            let store = try PostgresOutboxStore(client: client, logger: logger)
+            await #expect(throws: OutboxError.self) {
+                try await client.withConnection(logger: logger) { connection in
+                    // One value for a procedure of two.
+                    try await store.commit([], through: Self.thingsProcedure, binds: PostgresQuery("\(["a"])").binds, on: connection, logger: logger)
+                }
+            }
+        }
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func aCommitProcedureCommitsBothInOneCallAndWakesTheRelays() async throws {
+        try await TestSchema.with("procedure") { schema, client in
+            let store = try PostgresOutboxStore(client: client, logger: logger)
+            try await client.queryRows("CREATE TABLE things (id text PRIMARY KEY, n integer NOT NULL CHECK (n > 0))", logger: logger)
+            let migrations =
+                store.migrations + [store.migration(creating: Self.thingsProcedure, component: "things", version: 1, name: "make_things")]
+            try await PostgresMigrator(migrations).migrate(client: client, logger: logger)
+            let signal = WakeUpSignal()
+            let listener = try PostgresWakeUpListener(url: schema.parsed, channel: store.channel, signal: signal, logger: logger)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await listener.run() }
+                await signal.wait()  // the listener's first signal, when it starts listening
+                let events = ["t1", "t2"].map { NewOutboxEvent(aggregateType: "Thing", aggregateID: $0, eventType: "Made", payload: #"{"n":1}"#) }
+                let values = PostgresQuery("\(["t1", "t2"]) \([1, 2])").binds
+                try await client.withConnection(logger: logger) { connection in
+                    try await store.commit(events, through: Self.thingsProcedure, binds: values, on: connection, logger: logger)
+                }
+                // Committed when the call returns: another connection sees both writes at once.
+                #expect(try await store.events(aggregateID: "t1").map(\.id) == [events[0].id])
+                #expect(try await store.events(aggregateID: "t2").map(\.id) == [events[1].id])
+                let rows = try await client.queryRows("SELECT id, n FROM things ORDER BY id", logger: logger)
+                #expect(try rows.map { try $0.decode((String, Int).self) }.map { "\($0.0)=\($0.1)" } == ["t1=1", "t2=2"])
+                await signal.wait()  // the commit's NOTIFY
+                group.cancelAll()
+            }
+
+            // The application's statement fails (n must be positive): neither it nor the events are stored.
+            let refused = NewOutboxEvent(aggregateType: "Thing", aggregateID: "t3", eventType: "Made", payload: "{}")
+            await #expect(throws: (any Error).self) {
+                try await client.withConnection(logger: logger) { connection in
+                    try await store.commit(
+                        [refused],
+                        through: Self.thingsProcedure,
+                        binds: PostgresQuery("\(["t3"]) \([0])").binds,
+                        on: connection,
+                        logger: logger
+                    )
+                }
+            }
+            #expect(try await store.events(aggregateID: "t3").isEmpty)
+            // Inside the caller's transaction the procedure cannot commit: PostgreSQL refuses the call.
+            await #expect(throws: (any Error).self) {
+                try await client.transaction(logger: logger) { connection in
+                    try await store.commit(
+                        [refused],
+                        through: Self.thingsProcedure,
+                        binds: PostgresQuery("\(["t4"]) \([4])").binds,
+                        on: connection,
+                        logger: logger
+                    )
+                }
+            }
+            #expect(try await store.events(aggregateID: "t3").isEmpty)
+            let count = try await client.queryRows("SELECT count(*) FROM things", logger: logger)
+            #expect(try count.first?.decode(Int.self) == 2)
+        }
+    }
+
     @Test(.timeLimit(.minutes(1)))
     func listenerWakesOnCommit() async throws {
         try await TestSchema.with("listen") { schema, client in
@@ -182,6 +270,17 @@ struct PostgresRetentionTests {
             }
             // Its transaction ended: this one purges.
             #expect(try await store.purgeCompleted(publishedBefore: future, limit: 10) == 3)
+        }
+    }
+}
+
+extension OutboxCommitProcedure {
+    /// A procedure whose definition a test knows to be valid.
+    static func make(name: String, parameterTypes: [String], statement: String) -> OutboxCommitProcedure {
+        do {
+            return try OutboxCommitProcedure(name: name, parameterTypes: parameterTypes, statement: statement)
+        } catch {
+            preconditionFailure("\(error)")
         }
     }
 }
