@@ -45,6 +45,7 @@ public struct PostgresDeliveryRecorder: DeliveryRecorder {
                     "ALTER TABLE pizza_deliveries ADD COLUMN IF NOT EXISTS committed_at timestamptz"
                 ]
             ),
+            PostgresInbox.migration(creating: recordDeliveries, component: "pizza-consumer", version: 3, name: "create_record_deliveries_procedure"),
         ]
 
     public func record(_ envelope: Envelope, group: String, checkOrder: Bool) async throws -> InboxOutcome {
@@ -53,12 +54,12 @@ public struct PostgresDeliveryRecorder: DeliveryRecorder {
 
     public func record(batch envelopes: [Envelope], group: String, checkOrder: [Bool]) async throws -> [InboxOutcome] {
         var messages: [InboxMessage] = []
-        var events: [String: (id: UUID, type: String, time: Date)] = [:]
+        var ids: [UUID] = []
         for (envelope, check) in zip(envelopes, checkOrder) {
             guard let eventID = UUID(uuidString: envelope.id) else {
                 throw PizzaShopError(.invalidValue, "event id is not a UUID", field: "id")
             }
-            events[envelope.id] = (eventID, envelope.type, envelope.time)
+            ids.append(eventID)
             messages.append(
                 InboxMessage(
                     eventID: envelope.id,
@@ -68,23 +69,36 @@ public struct PostgresDeliveryRecorder: DeliveryRecorder {
                 )
             )
         }
-        return try await inbox.receive(batch: messages) { [events] connection, applied in
-            let ids = applied.map { events[$0.eventID]!.id }
-            // -- the effects, one row per applied event, positions in batch order
-            try await connection.preparedRows(
-                """
-                INSERT INTO pizza_deliveries (consumer_group, event_id, order_id, event_type, committed_at)
-                SELECT \(group), event_id, order_id, event_type, committed_at
-                FROM unnest(
-                    \(ids)::uuid[], \(applied.map(\.aggregateID))::text[], \(applied.map { events[$0.eventID]!.type })::text[],
-                    \(applied.map { events[$0.eventID]!.time })::timestamptz[]
-                ) WITH ORDINALITY AS e(event_id, order_id, event_type, committed_at, n)
-                ORDER BY n
-                """,
-                logger: logger
-            )
-        }
+        // One call: the inbox's rules, the effects of what takes effect now, and the commit.
+        var values = PostgresBindings(capacity: 5)
+        values.append(group)
+        values.append(ids)
+        values.append(messages.map(\.aggregateID))
+        values.append(envelopes.map(\.type))
+        values.append(envelopes.map(\.time))
+        return try await inbox.receive(batch: messages, through: Self.recordDeliveries, binds: values)
     }
+
+    /// The effects, one row per applied event, positions in batch order: `$1` the group, then the
+    /// batch's event ids, order ids, event types and commit times.
+    static let recordDeliveries: PostgresCommitProcedure = {
+        do {
+            return try PostgresCommitProcedure(
+                name: "pizza_record_deliveries",
+                parameterTypes: ["text", "uuid[]", "text[]", "text[]", "timestamptz[]"],
+                statement: """
+                    INSERT INTO pizza_deliveries (consumer_group, event_id, order_id, event_type, committed_at)
+                    SELECT $1::text, event_id, order_id, event_type, committed_at
+                    FROM unnest($2::uuid[], $3::text[], $4::text[], $5::timestamptz[])
+                        WITH ORDINALITY AS e(event_id, order_id, event_type, committed_at, n)
+                    WHERE n = ANY(outbox_applied)
+                    ORDER BY n
+                    """
+            )
+        } catch {
+            preconditionFailure("the deliveries procedure's definition is invalid: \(error)")
+        }
+    }()
 
     public func deliveries() async throws -> [DeliveryRecord] {
         // -- every applied effect in application order

@@ -50,9 +50,9 @@ public struct PostgresPizzaOrderRepository: PizzaOrderRepository {
         """
 
     /// New orders and their events, committed in one call (created by the `pizza` migration 4).
-    static let createProcedure: OutboxCommitProcedure = {
+    static let createProcedure: PostgresCommitProcedure = {
         do {
-            return try OutboxCommitProcedure(
+            return try PostgresCommitProcedure(
                 name: "pizza_create_orders",
                 parameterTypes: ["uuid[]", "text[]", "text[]", "bigint[]", "bigint[]", "text[]", "text[]", "timestamptz[]"],
                 statement: insertOrders

@@ -92,22 +92,22 @@ struct PostgresStoreTests {
     }
 
     /// The things table's insert, as a commit procedure runs it.
-    static let thingsProcedure = OutboxCommitProcedure.make(
+    static let thingsProcedure = PostgresCommitProcedure.make(
         name: "make_things",
         parameterTypes: ["text[]", "bigint[]"],
         statement: "INSERT INTO things (id, n) SELECT * FROM unnest($1::text[], $2::integer[])"
     )
 
     @Test func aCommitProcedureRefusesUnsafeDefinitionsAndWrongArguments() async throws {
-        #expect(throws: OutboxError.self) { try OutboxCommitProcedure(name: "Make", parameterTypes: [], statement: "SELECT 1") }
+        #expect(throws: OutboxError.self) { try PostgresCommitProcedure(name: "Make", parameterTypes: [], statement: "SELECT 1") }
         #expect(throws: OutboxError.self) {
-            try OutboxCommitProcedure(name: "make", parameterTypes: ["text); DROP TABLE x; --"], statement: "SELECT 1")
+            try PostgresCommitProcedure(name: "make", parameterTypes: ["text); DROP TABLE x; --"], statement: "SELECT 1")
         }
         #expect(throws: OutboxError.self) {
-            try OutboxCommitProcedure(name: "make", parameterTypes: ["text"], statement: "SELECT $outbox_commit$ x $outbox_commit$")
+            try PostgresCommitProcedure(name: "make", parameterTypes: ["text"], statement: "SELECT $outbox_commit$ x $outbox_commit$")
         }
         #expect(throws: Never.self) {
-            try OutboxCommitProcedure(name: "make", parameterTypes: ["numeric(10,2)[]", "timestamp with time zone"], statement: "SELECT 1")
+            try PostgresCommitProcedure(name: "make", parameterTypes: ["numeric(10,2)[]", "timestamp with time zone"], statement: "SELECT 1")
         }
         try await TestSchema.with("procedure_args") { _, client in
             let store = try PostgresOutboxStore(client: client, logger: logger)
@@ -274,11 +274,11 @@ struct PostgresRetentionTests {
     }
 }
 
-extension OutboxCommitProcedure {
+extension PostgresCommitProcedure {
     /// A procedure whose definition a test knows to be valid.
-    static func make(name: String, parameterTypes: [String], statement: String) -> OutboxCommitProcedure {
+    static func make(name: String, parameterTypes: [String], statement: String) -> PostgresCommitProcedure {
         do {
-            return try OutboxCommitProcedure(name: name, parameterTypes: parameterTypes, statement: statement)
+            return try PostgresCommitProcedure(name: name, parameterTypes: parameterTypes, statement: statement)
         } catch {
             preconditionFailure("\(error)")
         }

@@ -3,21 +3,22 @@ import Logging
 import Outbox
 import PostgresNIO
 
-/// An application's write and its outbox events committed by one call of a stored procedure: one
-/// round trip to the server instead of three (`BEGIN`, the statement, `COMMIT`).
+/// A write that commits in one call of a stored procedure: one round trip to the server instead of
+/// `BEGIN`, the statements and `COMMIT`.
 ///
-/// The procedure, created by ``PostgresOutboxStore/migration(creating:component:version:name:)``,
-/// runs the application's statement and the event insert as one statement, schedules the relays'
-/// NOTIFY and commits *inside* the call. So the call's result reaches the client only after the commit
-/// (and its synchronous replication, where configured): acknowledging the write then is safe. An
-/// autocommitted statement is not an alternative: in the extended query protocol its implicit
-/// transaction commits at `Sync`, after the `CommandComplete` at which postgres-nio returns.
+/// The outbox store and the inbox each generate the procedure's body around the application's
+/// statement (``PostgresOutboxStore/migration(creating:component:version:name:)``,
+/// ``PostgresInbox/migration(creating:component:version:name:)``); the body commits *inside* the
+/// call, so the call's result reaches the client only after the commit (and its synchronous
+/// replication, where configured), and acknowledging the write then is safe. An autocommitted
+/// statement is not an alternative: in the extended query protocol its implicit transaction commits
+/// at `Sync`, after the `CommandComplete` at which postgres-nio returns.
 ///
-/// `statement` is a data-modifying statement of the application's that reads its values from the
-/// parameters `$1`…`$n`, each cast to a type (`$1::uuid[]`); `parameterTypes` names those types in
-/// order, as the procedure declares them. It runs as a CTE beside the event insert, so the two do not
-/// see each other's rows. Changing either means a new migration that creates the procedure again.
-public struct OutboxCommitProcedure: Sendable {
+/// `statement` is the application's SQL, reading its values from the parameters `$1`…`$n`, each cast
+/// to a type (`$1::uuid[]`); `parameterTypes` names those types in order, as the procedure declares
+/// them. Changing either means a new migration that creates the procedure again. Call it on a pooled
+/// connection outside any transaction: a procedure cannot commit a transaction it did not start.
+public struct PostgresCommitProcedure: Sendable {
     /// The procedure's name.
     public let name: SQLIdentifier
     /// The SQL types of the application's parameters, `$1` first.
@@ -50,17 +51,34 @@ public struct OutboxCommitProcedure: Sendable {
         return type.allSatisfy { allowed.contains($0) }
     }
 
+    /// `CALL name(…)` with the application's parameters and then `engineTypes`, each cast to its
+    /// declared type (postgres-nio names its own types — an Int is a bigint — and a call only
+    /// resolves with exact or implicitly convertible ones), followed by `trailing` arguments.
+    func callStatement(engineTypes: [String], trailing: String = "") -> String {
+        let types = parameterTypes + engineTypes
+        var arguments = types.enumerated().map { "$\($0.offset + 1)::\($0.element)" }
+        if !trailing.isEmpty { arguments.append(trailing) }
+        return "CALL \(name.name)(\(arguments.joined(separator: ", ")))"
+    }
+
+    /// Throws unless `binds` holds one value per application parameter.
+    func check(_ binds: PostgresBindings) throws(OutboxError) {
+        guard binds.count == parameterTypes.count else {
+            throw OutboxError(code: .invalidArgument, message: "\(name) takes \(parameterTypes.count) values, got \(binds.count)")
+        }
+    }
+
     /// The types of the event columns the engine adds after the application's parameters.
     static let eventParameterTypes = ["uuid[]", "text[]", "text[]", "text[]", "text[]", "text[]", "timestamptz[]", "text"]
 }
 
 extension PostgresOutboxStore {
     /// A migration that creates (or replaces) `procedure` for this store's table.
-    public func migration(creating procedure: OutboxCommitProcedure, component: String, version: Int, name: String) -> SchemaMigration {
+    public func migration(creating procedure: PostgresCommitProcedure, component: String, version: Int, name: String) -> SchemaMigration {
         let first = procedure.parameterTypes.count
         func parameter(_ n: Int) -> String { "$\(first + n)" }
-        let types = (procedure.parameterTypes + OutboxCommitProcedure.eventParameterTypes).joined(separator: ", ")
-        let quote = OutboxCommitProcedure.quote
+        let types = (procedure.parameterTypes + PostgresCommitProcedure.eventParameterTypes).joined(separator: ", ")
+        let quote = PostgresCommitProcedure.quote
         return SchemaMigration(
             component: component,
             version: version,
@@ -99,18 +117,13 @@ extension PostgresOutboxStore {
     /// start): lend it from a pool, as the store's own ``client`` does.
     public func commit(
         _ events: [NewOutboxEvent],
-        through procedure: OutboxCommitProcedure,
+        through procedure: PostgresCommitProcedure,
         binds: PostgresBindings,
         on connection: PostgresConnection,
         logger: Logger
     ) async throws {
+        try procedure.check(binds)
         var all = binds
-        guard all.count == procedure.parameterTypes.count else {
-            throw OutboxError(
-                code: .invalidArgument,
-                message: "\(procedure.name) takes \(procedure.parameterTypes.count) values, got \(all.count)"
-            )
-        }
         all.append(events.map(\.id))
         all.append(events.map(\.aggregateType))
         all.append(events.map(\.aggregateID))
@@ -119,12 +132,8 @@ extension PostgresOutboxStore {
         all.append(events.map { OutboxHeaders.encode($0.headers) })
         all.append(events.map(\.occurredAt))
         all.append(channel.name)
-        // Each value cast to the type the procedure declares: postgres-nio names its own types (an
-        // Int is a bigint), and a call only resolves with exact or implicit ones.
-        let types = procedure.parameterTypes + OutboxCommitProcedure.eventParameterTypes
-        let arguments = types.enumerated().map { "$\($0.offset + 1)::\($0.element)" }.joined(separator: ", ")
-        try await connection.preparedRows(
-            PostgresQuery(unsafeSQL: "CALL \(procedure.name.name)(\(arguments))", binds: all),
+        _ = try await connection.preparedRows(
+            PostgresQuery(unsafeSQL: procedure.callStatement(engineTypes: PostgresCommitProcedure.eventParameterTypes), binds: all),
             logger: logger
         )
     }
