@@ -119,46 +119,78 @@ public struct PostgresOutboxStore: OutboxStore {
         return ClaimedBatch(owner: owner, events: events)
     }
 
+    /// Marks the earlier batch's published events and claims the next batch in one statement: one
+    /// round trip where `complete` and `claim` take two. An aggregate's next event is claimable at
+    /// once when its previous event is among `published`.
+    public func markPublishedAndClaim(_ published: [UUID], owner: String, limit: Int, leaseDuration: Duration) async throws -> ClaimedBatch {
+        let rows = try await client.preparedRows(
+            Self.claimStatement(table: table, limit: limit, owner: owner, leaseDuration: leaseDuration, marking: published),
+            logger: logger
+        )
+        var events = try Self.decodeEvents(rows, withPrevious: true)
+        events.sort { $0.seq < $1.seq }
+        return ClaimedBatch(owner: owner, events: events)
+    }
+
     /// The claim, as the relay runs it (and `pizza outbox sql` prints it for scripts/bench, which
     /// reads the claimed rows through another `projection`). Binds, in order: the limit, the owner,
-    /// the lease in milliseconds.
+    /// the lease in milliseconds, and with `marking`, the ids of the published events to mark first.
     package static func claimStatement(
         table: SQLIdentifier,
         limit: Int,
         owner: String,
         leaseDuration: Duration,
-        projection: String = "*"
+        projection: String = "*",
+        marking published: [UUID]? = nil
     ) -> PostgresQuery {
-        """
-        WITH due AS (
-            -- 1. due, unleased events, oldest first, each with its aggregate's previous event (one
-            -- index lookup); rows another relay is claiming right now are skipped
-            SELECT o.id, previous.id AS previous_id FROM \(unescaped: table.name) o
-            LEFT JOIN LATERAL (
-                SELECT p.id, p.status FROM \(unescaped: table.name) p
-                WHERE p.aggregate_id = o.aggregate_id AND p.seq < o.seq ORDER BY p.seq DESC LIMIT 1
-            ) previous ON true
-            WHERE o.status = 'pending'
-              AND o.available_at <= now()
-              AND (o.locked_until IS NULL OR o.locked_until < now())
-              -- 2. never overtake an unfinished earlier event of the same aggregate: events complete
-              -- in order (a claim waits for its previous event, a retry revives only failed ones),
-              -- so a completed previous event means every earlier one is completed
-              AND (previous.id IS NULL OR previous.status = 'completed')
-            ORDER BY o.seq
-            LIMIT \(limit)
-            FOR UPDATE OF o SKIP LOCKED
-        )
-        , claimed AS (
-            -- 3. lease them to this relay (the lease expires if it crashes), returning each with the id
-            -- of its aggregate's previous event, for the consumer's order check
-            UPDATE \(unescaped: table.name) t
-            SET locked_by = \(owner), locked_until = now() + \(leaseDuration.wholeMilliseconds) * interval '1 millisecond'
-            FROM due WHERE t.id = due.id
-            RETURNING \(unescaped: Self.columns("t")), due.previous_id
-        )
-        SELECT \(unescaped: projection) FROM claimed
-        """
+        // The marks see the statement's snapshot, as the claim does: the claim counts an event marked
+        // here as completed through `marked`, not through its row.
+        let marked =
+            published == nil
+            ? ""
+            : """
+            marked AS (
+                -- 0. the earlier batch's published events: completed, where this relay still holds them
+                UPDATE \(table.name) m
+                SET status = 'completed', published_at = now(), locked_by = NULL, locked_until = NULL
+                WHERE m.id = ANY($4::uuid[]) AND m.locked_by = $2 AND m.status = 'pending'
+                RETURNING m.id
+            ),
+
+            """
+        let markedIsCompleted = published == nil ? "" : " OR previous.id IN (SELECT id FROM marked)"
+        var query: PostgresQuery = """
+            WITH \(unescaped: marked)due AS (
+                -- 1. due, unleased events, oldest first, each with its aggregate's previous event (one
+                -- index lookup); rows another relay is claiming right now are skipped
+                SELECT o.id, previous.id AS previous_id FROM \(unescaped: table.name) o
+                LEFT JOIN LATERAL (
+                    SELECT p.id, p.status FROM \(unescaped: table.name) p
+                    WHERE p.aggregate_id = o.aggregate_id AND p.seq < o.seq ORDER BY p.seq DESC LIMIT 1
+                ) previous ON true
+                WHERE o.status = 'pending'
+                  AND o.available_at <= now()
+                  AND (o.locked_until IS NULL OR o.locked_until < now())
+                  -- 2. never overtake an unfinished earlier event of the same aggregate: events complete
+                  -- in order (a claim waits for its previous event, a retry revives only failed ones),
+                  -- so a completed previous event means every earlier one is completed
+                  AND (previous.id IS NULL OR previous.status = 'completed'\(unescaped: markedIsCompleted))
+                ORDER BY o.seq
+                LIMIT \(limit)
+                FOR UPDATE OF o SKIP LOCKED
+            )
+            , claimed AS (
+                -- 3. lease them to this relay (the lease expires if it crashes), returning each with the id
+                -- of its aggregate's previous event, for the consumer's order check
+                UPDATE \(unescaped: table.name) t
+                SET locked_by = \(owner), locked_until = now() + \(leaseDuration.wholeMilliseconds) * interval '1 millisecond'
+                FROM due WHERE t.id = due.id
+                RETURNING \(unescaped: Self.columns("t")), due.previous_id
+            )
+            SELECT \(unescaped: projection) FROM claimed
+            """
+        if let published { query.binds.append(published) }
+        return query
     }
 
     /// Applies every outcome of the batch in one statement, only where `owner` still holds the lease.

@@ -159,6 +159,53 @@ import Testing
         #expect(publisher.calls == 2)
     }
 
+    @Test func aPublishedBatchIsMarkedByTheClaimOfTheNext() async throws {
+        let wakeUp = WakeUpSignal()
+        let store = MarkRecordingStore(MemoryOutboxStore(wakeUp: wakeUp))
+        let publisher = RecordingPublisher()
+        var configuration = Self.configuration(poll: .seconds(3600))
+        configuration.markDelay = .seconds(3600)
+        let relay = Relay(store: store, publisher: publisher, wakeUp: wakeUp, configuration: configuration, logger: Logger(label: "test"))
+        let a = Self.event("a", 1)
+        let b = Self.event("b", 2)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await relay.run() }
+            store.base.enqueue([a])
+            await publisher.waitForMessages(1)
+            store.base.enqueue([b])
+            await publisher.waitForMessages(2)
+            group.cancelAll()
+        }
+        // a was marked by the claim that took b (or by one right after a's own publish, had a's wake-up
+        // been remembered), never alone; b, published last, was marked alone when the relay stopped.
+        let (marks, completions) = store.calls
+        #expect(marks.contains([a.id]))
+        #expect(completions == [[b.id]])
+        #expect(try await store.base.events(aggregateID: "a").map(\.status) == [.completed])
+        #expect(try await store.base.events(aggregateID: "b").map(\.status) == [.completed])
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func withNoCommitBehindItABatchIsMarkedAlone() async throws {
+        let wakeUp = WakeUpSignal()
+        let store = MemoryOutboxStore(wakeUp: wakeUp)
+        let publisher = RecordingPublisher()
+        var configuration = Self.configuration(poll: .seconds(3600))
+        configuration.markDelay = .milliseconds(20)
+        let relay = Relay(store: store, publisher: publisher, wakeUp: wakeUp, configuration: configuration, logger: Logger(label: "test"))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await relay.run() }
+            store.enqueue([Self.event("a", 1)])
+            await publisher.waitForMessages(1)
+            // The mark delay is a time limit, so waiting past it is the condition under test.
+            while try await store.events(aggregateID: "a").map(\.status) != [.completed] {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            group.cancelAll()
+        }
+        #expect(publisher.messages.map(\.key) == ["a"])
+    }
+
     @Test func outageBacksOffAndRecovers() async throws {
         let store = MemoryOutboxStore()
         let publisher = RecordingPublisher(failFirst: 4)
@@ -207,5 +254,44 @@ import Testing
 
     struct StepError: Error, CustomStringConvertible {
         var description: String { "step failed" }
+    }
+}
+
+/// A store that records which published events were marked by a claim and which alone.
+private final class MarkRecordingStore: OutboxStore {
+    let base: MemoryOutboxStore
+    private let recorded = Mutex<(marks: [[UUID]], completions: [[UUID]])>(([], []))
+
+    init(_ base: MemoryOutboxStore) { self.base = base }
+
+    var calls: (marks: [[UUID]], completions: [[UUID]]) { recorded.withLock { $0 } }
+
+    func claim(limit: Int, owner: String, leaseDuration: Duration) async throws -> ClaimedBatch {
+        try await base.claim(limit: limit, owner: owner, leaseDuration: leaseDuration)
+    }
+    func complete(_ outcomes: [DeliveryOutcome], owner: String) async throws {
+        recorded.withLock { $0.completions.append(outcomes.map(\.id)) }
+        try await base.complete(outcomes, owner: owner)
+    }
+    func markPublishedAndClaim(_ published: [UUID], owner: String, limit: Int, leaseDuration: Duration) async throws -> ClaimedBatch {
+        recorded.withLock { $0.marks.append(published) }
+        return try await base.markPublishedAndClaim(published, owner: owner, limit: limit, leaseDuration: leaseDuration)
+    }
+    func events(aggregateID: String) async throws -> [OutboxEvent] { try await base.events(aggregateID: aggregateID) }
+    func stats() async throws -> OutboxStats { try await base.stats() }
+    func list(status: OutboxStatus?, limit: Int, afterSeq: Int64?) async throws -> [OutboxEvent] {
+        try await base.list(status: status, limit: limit, afterSeq: afterSeq)
+    }
+    func recent(status: OutboxStatus?, limit: Int, beforeSeq: Int64?) async throws -> [OutboxEvent] {
+        try await base.recent(status: status, limit: limit, beforeSeq: beforeSeq)
+    }
+    func event(id: UUID) async throws -> OutboxEvent? { try await base.event(id: id) }
+    func activity(afterSeq: Int64?, countLimit: Int) async throws -> OutboxActivity {
+        try await base.activity(afterSeq: afterSeq, countLimit: countLimit)
+    }
+    func retry(id: UUID) async throws -> RetryResult { try await base.retry(id: id) }
+    func retryFailed(limit: Int) async throws -> Int { try await base.retryFailed(limit: limit) }
+    func purgeCompleted(publishedBefore cutoff: Date, limit: Int) async throws -> Int? {
+        try await base.purgeCompleted(publishedBefore: cutoff, limit: limit)
     }
 }

@@ -78,9 +78,13 @@ public final class Relay: Service, Sendable {
 
     /// One batch after another until graceful shutdown.
     private func runLane(_ lane: Int) async {
+        // Events this lane published and has not marked yet: the next claim marks them in the same
+        // statement, or, if no commit comes within `markDelay`, they are marked alone.
+        var unmarked: [UUID] = []
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
-                let handled = try await trackedBatch(lane)
+                let (handled, published) = try await trackedBatch(lane, marking: unmarked)
+                unmarked = published
                 // Only a batch that published proves the outage over (an empty one never reached the broker).
                 let recovered =
                     handled == 0
@@ -98,7 +102,16 @@ public final class Relay: Service, Sendable {
                     backlog.signal()
                 } else {
                     // The first lane answers commits; the others wait for a backlog.
-                    let woken = await idle(for: configuration.pollInterval, on: lane == 0 ? wakeUp : backlog)
+                    let signal = lane == 0 ? wakeUp : backlog
+                    var woken = false
+                    if !unmarked.isEmpty {
+                        woken = await idle(for: configuration.markDelay, on: signal)
+                        if !woken {
+                            try await store.complete(unmarked.map { .published(id: $0) }, owner: configuration.owner)
+                            unmarked = []
+                        }
+                    }
+                    if !woken { woken = await idle(for: configuration.pollInterval, on: signal) }
                     if woken, lane == 0, configuration.linger > .zero {
                         // Let the commits right behind this one join its batch.
                         await sleepUnlessShuttingDown(configuration.linger)
@@ -123,25 +136,46 @@ public final class Relay: Service, Sendable {
                 await sleepUnlessShuttingDown(delay)
             }
         }
+        guard !unmarked.isEmpty else { return }
+        do {
+            try await store.complete(unmarked.map { .published(id: $0) }, owner: configuration.owner)
+        } catch {
+            // Their lease expires instead, and another relay publishes them again (the inboxes drop the repeats).
+            logger.warning(
+                "relay could not mark its last published events at shutdown",
+                metadata: ["outbox.events": "\(unmarked.count)", "error": "\(String(reflecting: error))"]
+            )
+        }
     }
 
-    /// `runBatch()`, with its start time visible in `currentBatchAge` while it runs.
-    private func trackedBatch(_ lane: Int) async throws -> Int {
+    /// `runBatch`, with its start time visible in `currentBatchAge` while it runs.
+    private func trackedBatch(_ lane: Int, marking: [UUID]) async throws -> (handled: Int, unmarked: [UUID]) {
         batchesStarted.withLock { $0[lane] = .now }
         defer { batchesStarted.withLock { $0[lane] = nil } }
-        return try await runBatch()
+        return try await runBatch(marking: marking, deferMarks: configuration.markDelay > .zero)
     }
 
     /// Claims, processes, publishes and marks one batch; returns how many events it handled.
     @discardableResult
     public func runBatch() async throws -> Int {
+        try await runBatch(marking: [], deferMarks: false).handled
+    }
+
+    /// One batch. The claim first marks `marking` (published events of the lane's earlier batch).
+    /// With `deferMarks`, a batch whose every event was published is left unmarked and its ids are
+    /// returned, for the next claim to mark; any other outcome is stored at once.
+    private func runBatch(marking: [UUID], deferMarks: Bool) async throws -> (handled: Int, unmarked: [UUID]) {
         let started = ContinuousClock.now
-        let batch = try await store.claim(
-            limit: configuration.batchSize,
-            owner: configuration.owner,
-            leaseDuration: configuration.leaseDuration
-        )
-        guard !batch.events.isEmpty else { return 0 }
+        let batch =
+            marking.isEmpty
+            ? try await store.claim(limit: configuration.batchSize, owner: configuration.owner, leaseDuration: configuration.leaseDuration)
+            : try await store.markPublishedAndClaim(
+                marking,
+                owner: configuration.owner,
+                limit: configuration.batchSize,
+                leaseDuration: configuration.leaseDuration
+            )
+        guard !batch.events.isEmpty else { return (0, []) }
         let claimed = ContinuousClock.now
 
         let stepFailures = await runProcessingStep(batch.events)
@@ -152,20 +186,29 @@ public final class Relay: Service, Sendable {
 
         var outcomes: [DeliveryOutcome] = []
         outcomes.reserveCapacity(batch.events.count)
+        var allPublished = true
         for event in batch.events {
             if let failure = stepFailures[event.id] {
                 outcomes.append(failure)
+                allPublished = false
             } else if let publishError {
                 // The broker, not the event, failed: hand the event back uncounted.
                 outcomes.append(.released(id: event.id, error: "publish: \(publishError)"))
+                allPublished = false
             } else if confirmed.contains(event.id.uuidString.lowercased()) {
                 outcomes.append(.published(id: event.id))
             } else {
                 // Sent, but not confirmed durable (too few replicas): sent again later, uncounted.
                 outcomes.append(.released(id: event.id, error: "publish: not confirmed by the broker's replicas"))
+                allPublished = false
             }
         }
-        try await store.complete(outcomes, owner: batch.owner)
+        var unmarked: [UUID] = []
+        if deferMarks && allPublished {
+            unmarked = outcomes.map(\.id)
+        } else {
+            try await store.complete(outcomes, owner: batch.owner)
+        }
         record(
             outcomes,
             batchSize: batch.events.count,
@@ -182,7 +225,7 @@ public final class Relay: Service, Sendable {
             // Surface it so the loop backs off (growing) instead of spinning on the outage.
             throw publishError
         }
-        return batch.events.count
+        return (batch.events.count, unmarked)
     }
 
     /// Publishes `events` as one batch, traced by the messaging conventions: a `create` span per

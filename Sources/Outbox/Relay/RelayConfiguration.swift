@@ -26,6 +26,11 @@ public struct RelayConfiguration: Sendable {
     /// share its batch (as Kafka producers' `linger.ms`): fewer claims, publishes and marks per
     /// event at moderate rates, for up to this much more latency. Zero claims at once.
     public var linger: Duration
+    /// How long a relay that published a batch (and has no more due) waits for the next commit, so
+    /// that the claim it wakes for also marks the batch's events completed: one round trip for both.
+    /// Past it, the relay marks them alone. The events are published either way; only their mark
+    /// waits. Zero marks every batch at once.
+    public var markDelay: Duration
     /// Runs after the broker confirmed a batch and before its outcomes are stored — the window in
     /// which a crash publishes events twice. For fault drills and tests; nil in production.
     public var afterPublish: (@Sendable (_ published: [OutboxEvent]) async -> Void)?
@@ -41,12 +46,14 @@ public struct RelayConfiguration: Sendable {
         outageBackoff: RetryPolicy = RetryPolicy(initialDelay: .milliseconds(100), maxDelay: .seconds(10), maxAttempts: .max),
         owner: String = RelayConfiguration.defaultOwner(),
         concurrentBatches: Int = 1,
-        linger: Duration = .zero
+        linger: Duration = .zero,
+        markDelay: Duration = .milliseconds(50)
     ) {
         precondition(batchSize > 0, "batchSize must be positive")
         precondition(concurrentBatches > 0, "concurrentBatches must be positive")
         self.concurrentBatches = concurrentBatches
         self.linger = max(.zero, linger)
+        self.markDelay = max(.zero, markDelay)
         self.topic = topic
         self.source = source
         self.batchSize = batchSize

@@ -119,6 +119,12 @@ public protocol OutboxStore: Sendable {
     /// its error text. Outcomes for events whose lease passed to another owner are ignored.
     func complete(_ outcomes: [DeliveryOutcome], owner: String) async throws
 
+    /// Completes `published` (events of `owner`'s earlier batch the broker confirmed), then claims as
+    /// ``claim(limit:owner:leaseDuration:)`` does; an aggregate's next event is claimable at once when
+    /// its previous event is among `published`. Drivers with round trips do both in one; the default
+    /// calls ``complete(_:owner:)`` and then ``claim(limit:owner:leaseDuration:)``.
+    func markPublishedAndClaim(_ published: [UUID], owner: String, limit: Int, leaseDuration: Duration) async throws -> ClaimedBatch
+
     /// The stored events of one aggregate, in sequence order.
     func events(aggregateID: String) async throws -> [OutboxEvent]
 
@@ -149,4 +155,12 @@ public protocol OutboxStore: Sendable {
     /// Deletes up to `limit` completed events published before `cutoff`; returns how many, or nil
     /// when another relay is purging right now (one purger at a time).
     func purgeCompleted(publishedBefore cutoff: Date, limit: Int) async throws -> Int?
+}
+
+extension OutboxStore {
+    /// ``complete(_:owner:)``, then ``claim(limit:owner:leaseDuration:)``.
+    public func markPublishedAndClaim(_ published: [UUID], owner: String, limit: Int, leaseDuration: Duration) async throws -> ClaimedBatch {
+        try await complete(published.map { .published(id: $0) }, owner: owner)
+        return try await claim(limit: limit, owner: owner, leaseDuration: leaseDuration)
+    }
 }

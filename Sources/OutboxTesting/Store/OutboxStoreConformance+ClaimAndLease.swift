@@ -10,6 +10,7 @@ extension OutboxStoreConformance {
         .init("expiredLeaseIsClaimable", area: "claim and lease") { try await expiredLeaseIsClaimable($0) },
         .init("foreignLeaseIsIgnored", area: "claim and lease") { try await foreignLeaseIsIgnored($0) },
         .init("concurrentClaimersNeverShare", area: "claim and lease") { try await concurrentClaimersNeverShare($0) },
+        .init("markPublishedAndClaimMarksFirst", area: "claim and lease") { try await markPublishedAndClaimMarksFirst($0) },
     ]
 
     static func claimsOldestFirstUpToLimit(_ harness: some OutboxStoreHarness) async throws {
@@ -61,6 +62,28 @@ extension OutboxStoreConformance {
             let id = try #require(batch.events.first?.id)
             try await store.complete([.published(id: id)], owner: "someone-else")
             #expect(try await store.events(aggregateID: "a").first?.status == .pending)
+        }
+    }
+
+    static func markPublishedAndClaimMarksFirst(_ harness: some OutboxStoreHarness) async throws {
+        try await harness.withStore { (store) async throws in
+            let lease = Duration.seconds(30)
+            let a1 = Self.event("a", 1)
+            let a2 = Self.event("a", 2)
+            let b1 = Self.event("b", 1)
+            try await harness.enqueue([a1, a2, b1], into: store)
+            #expect(try await store.claim(limit: 10, owner: "r1", leaseDuration: lease).events.map(\.id) == [a1.id, b1.id])
+            // a2 waits for a1; marking a1 in the same call makes it claimable at once.
+            let next = try await store.markPublishedAndClaim([a1.id, b1.id], owner: "r1", limit: 10, leaseDuration: lease)
+            #expect(next.events.map(\.id) == [a2.id])
+            #expect(next.events.first?.previousID == a1.id)
+            #expect(try await store.events(aggregateID: "a").map(\.status) == [.completed, .pending])
+            #expect(try await store.events(aggregateID: "b").map(\.status) == [.completed])
+            // Another owner's marks change nothing, and find nothing more to claim.
+            #expect(try await store.markPublishedAndClaim([a2.id], owner: "r2", limit: 10, leaseDuration: lease).events.isEmpty)
+            #expect(try await store.events(aggregateID: "a").map(\.status) == [.completed, .pending])
+            #expect(try await store.markPublishedAndClaim([a2.id], owner: "r1", limit: 10, leaseDuration: lease).events.isEmpty)
+            #expect(try await store.events(aggregateID: "a").map(\.status) == [.completed, .completed])
         }
     }
 

@@ -35,6 +35,11 @@ struct JobCommand: AsyncParsableCommand {
             "How long a job woken by a commit waits before it claims, so that the commits right behind share the batch (e.g. 1ms; 0 claims at once)."
     )
     var linger = TimeSpan(argument: "0ms")!
+    @Option(
+        help:
+            "How long a job that published a batch waits for the next commit, whose claim then marks the batch in the same statement (past it, the batch is marked alone; 0 marks at once)."
+    )
+    var markDelay = TimeSpan(argument: "50ms")!
     @Option(help: "Seconds a claim keeps other jobs away from its events.") var leaseSeconds = 60.0
     @Option(help: "Simulated payment + delivery time per event, in milliseconds.") var simulateLatencyMs = 0
     @Option(help: "Probability (0...1) that the simulated step fails.") var failureRate = 0.0
@@ -67,6 +72,8 @@ struct JobCommand: AsyncParsableCommand {
         guard pollInterval > 0 else { throw ValidationError("--poll-interval must be positive") }
         guard linger.duration < seconds(pollInterval) else { throw ValidationError("--linger must be shorter than --poll-interval") }
         guard leaseSeconds > 0 else { throw ValidationError("--lease-seconds must be positive") }
+        // The events stay leased until they are marked: the mark must come well within the lease.
+        guard markDelay.duration * 2 < seconds(leaseSeconds) else { throw ValidationError("--mark-delay must be under half of --lease-seconds") }
         // A call outliving the lease could act on events another job has claimed since.
         guard database.databaseTimeout.duration < seconds(leaseSeconds) else {
             throw ValidationError("--database-timeout must be shorter than --lease-seconds")
@@ -96,7 +103,8 @@ struct JobCommand: AsyncParsableCommand {
             leaseDuration: seconds(leaseSeconds),
             retryPolicy: RetryPolicy(initialDelay: seconds(retryInitial), maxDelay: seconds(retryMax), maxAttempts: maxAttempts),
             concurrentBatches: concurrentBatches,
-            linger: linger.duration
+            linger: linger.duration,
+            markDelay: markDelay.duration
         )
         if let drillCrashAfterPublish {
             relay.afterPublish = DrillCrashPoint(afterBatches: drillCrashAfterPublish, logger: logger).hook
