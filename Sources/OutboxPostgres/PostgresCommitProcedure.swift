@@ -44,6 +44,24 @@ public struct PostgresCommitProcedure: Sendable {
     /// The dollar quote around the procedure's body.
     static let quote = "$outbox_commit$"
 
+    /// A migration that creates (or replaces) this procedure with `parameters` (the SQL of its
+    /// parameter list) and a PL/pgSQL `body`.
+    func migration(parameters: [String], body: String, component: String, version: Int, name: String) -> SchemaMigration {
+        SchemaMigration(
+            component: component,
+            version: version,
+            name: name,
+            statements: [
+                """
+                CREATE OR REPLACE PROCEDURE \(self.name.name)(\(parameters.joined(separator: ", ")))
+                LANGUAGE plpgsql AS \(Self.quote)
+                \(body)
+                \(Self.quote)
+                """
+            ]
+        )
+    }
+
     /// Letters, digits, `_`, spaces, a `(precision, scale)` and `[]`: enough for a type, nothing for an injection.
     static func isPlainType(_ type: String) -> Bool {
         let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_ (),[]")
@@ -77,16 +95,9 @@ extension PostgresOutboxStore {
     public func migration(creating procedure: PostgresCommitProcedure, component: String, version: Int, name: String) -> SchemaMigration {
         let first = procedure.parameterTypes.count
         func parameter(_ n: Int) -> String { "$\(first + n)" }
-        let types = (procedure.parameterTypes + PostgresCommitProcedure.eventParameterTypes).joined(separator: ", ")
-        let quote = PostgresCommitProcedure.quote
-        return SchemaMigration(
-            component: component,
-            version: version,
-            name: name,
-            statements: [
-                """
-                CREATE OR REPLACE PROCEDURE \(procedure.name.name)(\(types))
-                LANGUAGE plpgsql AS \(quote)
+        return procedure.migration(
+            parameters: procedure.parameterTypes + PostgresCommitProcedure.eventParameterTypes,
+            body: """
                 BEGIN
                     -- 1. the application's write and the events in one statement (seq follows list order)
                     WITH application AS (
@@ -102,9 +113,10 @@ extension PostgresOutboxStore {
                     -- 3. commit inside the call, so that its result comes after the commit
                     COMMIT;
                 END
-                \(quote)
-                """
-            ]
+                """,
+            component: component,
+            version: version,
+            name: name
         )
     }
 

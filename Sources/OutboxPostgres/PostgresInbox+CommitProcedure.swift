@@ -23,15 +23,9 @@ extension PostgresInbox {
             procedure.parameterTypes
             + zip(engine, batchParameterTypes).map { "\($0) \($1)" }
             + ["INOUT outbox_outcomes bigint[] DEFAULT NULL"]
-        let quote = PostgresCommitProcedure.quote
-        return SchemaMigration(
-            component: component,
-            version: version,
-            name: name,
-            statements: [
-                """
-                CREATE OR REPLACE PROCEDURE \(procedure.name.name)(\(parameters.joined(separator: ", ")))
-                LANGUAGE plpgsql AS \(quote)
+        return procedure.migration(
+            parameters: parameters,
+            body: """
                 -- The rules of PostgresInbox.receive(batch:effect:), one call. Outcomes per message:
                 -- 0 takes effect now, n > 0 a repeat (its delivery count), -1 refused (its previous
                 -- event has not taken effect).
@@ -130,9 +124,10 @@ extension PostgresInbox {
                     -- 6. commit inside the call, so that its result comes after the commit
                     COMMIT;
                 END
-                \(quote)
-                """
-            ]
+                """,
+            component: component,
+            version: version,
+            name: name
         )
     }
 

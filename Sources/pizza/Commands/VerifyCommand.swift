@@ -18,19 +18,27 @@ struct VerifyCommand: AsyncParsableCommand {
     @Option(name: .customLong("consumer-database-url"), help: "Consumer side (inbox and deliveries); default: the producer's database.")
     var consumerDatabaseURL: String?
     @Option(help: "Seconds to wait for pending events to drain before reporting.") var wait = 0.0
+    // The ledger reads whole tables: at 600,000 orders on a busy machine one read took over 10 s.
+    @Option(help: "Longest one read of the ledger may take (e.g. 2m, 30s).") var databaseTimeout = TimeSpan(argument: "120s")!
     @Option(name: .customLong("group"), help: "A consumer group that must have received everything (repeatable).")
     var groups: [String] = []
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
         guard wait >= 0 else { throw ValidationError("--wait must not be negative") }
+        guard databaseTimeout.duration > .zero else { throw ValidationError("--database-timeout must be positive") }
     }
 
     func run() async throws {
         let logger = logging.bootstrap(label: "pizza.verify", defaultLevel: .warning)
         let producerURL = flagOrEnvironment(databaseURL, "DATABASE_URL") ?? "sqlite:./pizza-demo.sqlite"
         let consumerURL = consumerDatabaseURL ?? producerURL
-        let producerDatabase = try await Database.open(url: producerURL, connections: 4, logger: logger)
+        let producerDatabase = try await Database.open(
+            url: producerURL,
+            connections: 4,
+            statementTimeout: databaseTimeout.duration,
+            logger: logger
+        )
         let producer = try ProducerStore(producerDatabase)
         let read: @Sendable (ConsumerInbox) async throws -> DeliveryLedger = { consumer in
             let deadline = ContinuousClock.now + .milliseconds(Int64(wait * 1000))
@@ -51,6 +59,7 @@ struct VerifyCommand: AsyncParsableCommand {
                 let consumerDatabase = try await Database.open(
                     url: consumerURL,
                     connections: 4,
+                    statementTimeout: databaseTimeout.duration,
                     flag: "--consumer-database-url",
                     logger: logger
                 )
