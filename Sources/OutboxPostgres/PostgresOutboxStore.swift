@@ -110,23 +110,22 @@ public struct PostgresOutboxStore: OutboxStore {
 
     /// Leases up to `limit` due events with `FOR UPDATE SKIP LOCKED`, in order per aggregate, in one statement.
     public func claim(limit: Int, owner: String, leaseDuration: Duration) async throws -> ClaimedBatch {
-        let rows = try await client.preparedRows(
-            Self.claimStatement(table: table, limit: limit, owner: owner, leaseDuration: leaseDuration),
-            logger: logger
-        )
-        var events = try Self.decodeEvents(rows, withPrevious: true)
-        events.sort { $0.seq < $1.seq }
-        return ClaimedBatch(owner: owner, events: events)
+        try await runClaim(Self.claimStatement(table: table, limit: limit, owner: owner, leaseDuration: leaseDuration), owner: owner)
     }
 
     /// Marks the earlier batch's published events and claims the next batch in one statement: one
     /// round trip where `complete` and `claim` take two. An aggregate's next event is claimable at
     /// once when its previous event is among `published`.
     public func markPublishedAndClaim(_ published: [UUID], owner: String, limit: Int, leaseDuration: Duration) async throws -> ClaimedBatch {
-        let rows = try await client.preparedRows(
+        try await runClaim(
             Self.claimStatement(table: table, limit: limit, owner: owner, leaseDuration: leaseDuration, marking: published),
-            logger: logger
+            owner: owner
         )
+    }
+
+    /// Runs a claim statement and returns its events in sequence order.
+    private func runClaim(_ statement: PostgresQuery, owner: String) async throws -> ClaimedBatch {
+        let rows = try await client.preparedRows(statement, logger: logger)
         var events = try Self.decodeEvents(rows, withPrevious: true)
         events.sort { $0.seq < $1.seq }
         return ClaimedBatch(owner: owner, events: events)
