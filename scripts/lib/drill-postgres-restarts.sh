@@ -78,7 +78,8 @@ late=$(awk '{ if ($2 - $1 > 4000) n++ } END { print n + 0 }' "$work/answers.txt"
 slowest=$(awk 'BEGIN { m = 0 } { if ($2 - $1 > m) m = $2 - $1 } END { print m }' "$work/answers.txt")
 answered=$(wc -l < "$work/answers.txt")
 refused=$(awk '$3 == 503' "$work/answers.txt" | wc -l)
-deadlines=$(grep -c "passed its deadline" "$work"/*.log | awk -F: '{ n += $2 } END { print n + 0 }')
+# grep -c exits 1 when no log has the line (a run without a single deadline): not a failure.
+deadlines=$({ grep -c "passed its deadline" "$work"/*.log || true; } | awk -F: '{ n += $2 } END { print n + 0 }')
 say "answers: $answered ($(acknowledged) 201, $refused 503); slowest ${slowest} ms; later than 4 s: $late; calls past their deadline: $deadlines"
 [ "$late" = 0 ] || status=1
 if grep -l "relay stuck\|stuck: one unit of work" "$work"/*.log >/dev/null 2>&1; then say "a watchdog fired"; status=1; fi
