@@ -169,6 +169,7 @@ let package = Package(
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
             ]
         ),
         .testTarget(name: "EndToEndTests", dependencies: ["PizzaShop", "PizzaShopPostgres", "PizzaShopSQLite", "PizzaTools", "TestSupport"]),

@@ -42,7 +42,7 @@ public struct ProducerAPI: Sendable {
     public func router() -> Router<BasicRequestContext> {
         let router = Router()
         // A server span per request, continuing an incoming traceparent or starting a trace.
-        router.add(middleware: TracingMiddleware())
+        router.add(middleware: ServerSpanMiddleware())
         router.add(middleware: JSONErrorMiddleware())
         let served = router.addMethodNotAllowed()
         router.post("pizza") { request, context in
