@@ -121,10 +121,7 @@ extension OutboxStoreConformance {
     static func retryFailedUnblocksTheAggregate(_ harness: some OutboxStoreHarness) async throws {
         try await harness.withStore { (store) async throws in
             let lease = Duration.seconds(30)
-            let a1 = Self.event("a", 1)
-            let a2 = Self.event("a", 2)
-            let b1 = Self.event("b", 1)
-            try await harness.enqueue([a1, a2, b1], into: store)
+            let (a1, a2, b1) = try await Self.enqueueTwoAggregates(harness, into: store)
             _ = try await store.claim(limit: 10, owner: "r1", leaseDuration: lease)
             try await store.complete([.failed(id: a1.id, error: "x", retryAt: nil), .failed(id: b1.id, error: "y", retryAt: nil)], owner: "r1")
             #expect(try await store.retryFailed(limit: 1) == 1)

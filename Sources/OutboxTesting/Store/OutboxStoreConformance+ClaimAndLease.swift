@@ -68,10 +68,7 @@ extension OutboxStoreConformance {
     static func markPublishedAndClaimMarksFirst(_ harness: some OutboxStoreHarness) async throws {
         try await harness.withStore { (store) async throws in
             let lease = Duration.seconds(30)
-            let a1 = Self.event("a", 1)
-            let a2 = Self.event("a", 2)
-            let b1 = Self.event("b", 1)
-            try await harness.enqueue([a1, a2, b1], into: store)
+            let (a1, a2, b1) = try await Self.enqueueTwoAggregates(harness, into: store)
             #expect(try await store.claim(limit: 10, owner: "r1", leaseDuration: lease).events.map(\.id) == [a1.id, b1.id])
             // a2 waits for a1; marking a1 in the same call makes it claimable at once.
             let next = try await store.markPublishedAndClaim([a1.id, b1.id], owner: "r1", limit: 10, leaseDuration: lease)

@@ -13,10 +13,7 @@ extension OutboxStoreConformance {
     static func perAggregateOrder(_ harness: some OutboxStoreHarness) async throws {
         try await harness.withStore { (store) async throws in
             let lease = Duration.seconds(30)
-            let a1 = Self.event("a", 1)
-            let a2 = Self.event("a", 2)
-            let b1 = Self.event("b", 1)
-            try await harness.enqueue([a1, a2, b1], into: store)
+            let (a1, a2, b1) = try await Self.enqueueTwoAggregates(harness, into: store)
             let first = try await store.claim(limit: 10, owner: "r1", leaseDuration: lease)
             #expect(first.events.map(\.id) == [a1.id, b1.id])
             // a2 waits while a1 is in flight, even for another relay.
@@ -30,10 +27,7 @@ extension OutboxStoreConformance {
     static func parkedEventBlocksOnlyItsAggregate(_ harness: some OutboxStoreHarness) async throws {
         try await harness.withStore { (store) async throws in
             let lease = Duration.seconds(30)
-            let a1 = Self.event("a", 1)
-            let a2 = Self.event("a", 2)
-            let b1 = Self.event("b", 1)
-            try await harness.enqueue([a1, a2, b1], into: store)
+            let (a1, _, b1) = try await Self.enqueueTwoAggregates(harness, into: store)
             _ = try await store.claim(limit: 10, owner: "r1", leaseDuration: lease)
             try await store.complete([.failed(id: a1.id, error: "poison", retryAt: nil), .published(id: b1.id)], owner: "r1")
             #expect(try await store.claim(limit: 10, owner: "r1", leaseDuration: lease).events.isEmpty)

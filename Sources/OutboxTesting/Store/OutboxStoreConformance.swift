@@ -27,4 +27,15 @@ public enum OutboxStoreConformance {
             headers: ["traceparent": "00-\(n)"]
         )
     }
+
+    /// Commits a1, a2 (aggregate "a") and b1 (aggregate "b") in one transaction, in that order: the
+    /// fixture of the cases where a2 must wait for a1 while b1 is free.
+    static func enqueueTwoAggregates<Harness: OutboxStoreHarness>(
+        _ harness: Harness,
+        into store: Harness.Store
+    ) async throws -> (a1: NewOutboxEvent, a2: NewOutboxEvent, b1: NewOutboxEvent) {
+        let events = (a1: event("a", 1), a2: event("a", 2), b1: event("b", 1))
+        try await harness.enqueue([events.a1, events.a2, events.b1], into: store)
+        return events
+    }
 }
